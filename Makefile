@@ -1,0 +1,54 @@
+# Hopline: the two set-up commands from README.md, plus benchmarks.
+#   make demo   install missing Debian packages, build (release), run a loopback call on the bundled sample
+#   make test   install missing Debian packages, build, run every test
+#   make bench  the codec/pipeline benchmark (bench/README.md)
+
+SHELL := /bin/bash
+SWIFT ?= swift
+# Debian packages the build, the tests and the benchmarks need.
+BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev
+# The live-audio tests run PortAudio against a private PulseAudio null-sink daemon (shared/TESTING.md).
+TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2
+# The benchmark's Python packages (numpy, scipy, pesq) go into a venv for BENCH_PYTHON, so the same steps work
+# for a pyenv/python.org Python and for Debian's (which refuses a bare `pip install`): python3-venv makes the
+# venv, python3-dev builds pesq's C extension. Debian's python3-numpy/-scipy would only serve /usr/bin/python3.
+BENCH_PACKAGES := $(BUILD_PACKAGES) python3 python3-pip python3-venv python3-dev
+BENCH_PYTHON ?= python3
+BENCH_VENV := bench/out/venv
+DEMO_INPUT := samples/demo-speech-16k.wav
+DEMO_OUTPUT := demo-received.wav
+
+.PHONY: demo test bench build deps-build deps-test deps-bench check-swift clean
+
+demo: deps-build check-swift
+	$(SWIFT) build -c release --product hopline
+	.build/release/hopline loopback --in $(DEMO_INPUT) --out $(DEMO_OUTPUT)
+	@echo "received audio written to $(DEMO_OUTPUT)"
+
+test: deps-test check-swift
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps-bench check-swift
+	$(SWIFT) build -c release --product hopline-bench
+	@[ -x $(BENCH_VENV)/bin/python ] || $(BENCH_PYTHON) -m venv --system-site-packages $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c 'import numpy, scipy, pesq' 2>/dev/null \
+		|| $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check numpy scipy pesq
+	"$$($(SWIFT) build -c release --show-bin-path)/hopline-bench" --speech ../shared/speech --out bench/out \
+		--python $(BENCH_VENV)/bin/python
+
+build: deps-build check-swift
+	$(SWIFT) build -c release --product hopline
+
+deps-build:
+	@scripts/ensure-debian-packages.sh $(BUILD_PACKAGES)
+deps-test:
+	@scripts/ensure-debian-packages.sh $(TEST_PACKAGES)
+deps-bench:
+	@scripts/ensure-debian-packages.sh $(BENCH_PACKAGES)
+
+check-swift:
+	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }
+
+clean:
+	rm -rf .build $(DEMO_OUTPUT) bench/out

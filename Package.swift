@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+// Hopline: peer-to-peer voice calls over UDP with Opus, for Linux.
+//
+// Dependencies point one way: the `hopline` CLI uses HoplineNode, which uses media, transport, codec and
+// audio I/O; all of those use HoplineCore, which has no C, no sockets and no wall clock.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Hopline",
+    products: [
+        .executable(name: "hopline", targets: ["hopline"]),
+        .executable(name: "hopline-bench", targets: ["hopline-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Thin system-library wrappers: module.modulemap + shim.h only.
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
+        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+
+        .target(name: "HoplineCore", swiftSettings: strict),
+        .target(name: "HoplineCodec", dependencies: ["HoplineCore", "COpus"], swiftSettings: strict),
+        .target(name: "HoplineAudio", dependencies: ["HoplineCore", "CPortAudio", "CSpeexDSP"], swiftSettings: strict),
+        .target(
+            name: "HoplineNet",
+            dependencies: [
+                "HoplineCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "HoplineMedia", dependencies: ["HoplineCore", "HoplineCodec"], swiftSettings: strict),
+        .target(
+            name: "HoplineNode",
+            dependencies: [
+                "HoplineCore", "HoplineCodec", "HoplineAudio", "HoplineNet", "HoplineMedia",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "hopline",
+            dependencies: [
+                "HoplineNode", "HoplineAudio", "HoplineCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "hopline-bench",
+            dependencies: [
+                "HoplineNode", "HoplineCodec", "HoplineAudio",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/HoplineBench",
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "HoplineCoreTests", dependencies: ["HoplineCore"], swiftSettings: strict),
+        .testTarget(name: "HoplineCodecTests", dependencies: ["HoplineCodec", "HoplineCore"], swiftSettings: strict),
+        .testTarget(name: "HoplineAudioTests", dependencies: ["HoplineAudio", "HoplineCore"], swiftSettings: strict),
+        .testTarget(name: "HoplineNetTests", dependencies: ["HoplineNet", "HoplineCore"], swiftSettings: strict),
+        .testTarget(name: "HoplineMediaTests", dependencies: ["HoplineMedia", "HoplineCodec", "HoplineCore"], swiftSettings: strict),
+        .testTarget(
+            name: "HoplineNodeTests",
+            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore"],
+            swiftSettings: strict
+        ),
+    ]
+)

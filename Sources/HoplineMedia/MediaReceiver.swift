@@ -1,0 +1,145 @@
+import HoplineCodec
+import HoplineCore
+
+/// The receiving half of a media stream: validates RTP datagrams, feeds a jitter buffer, carries out its
+/// playout decisions with the Opus decoder (normal decode, PLC, comfort noise), and renders fixed-size
+/// output chunks.
+///
+/// Malformed packets are counted and dropped, never thrown. Not thread-safe: owned by one media thread,
+/// which is never the real-time audio callback.
+public final class MediaReceiver {
+    private var jitterBuffer: any JitterBuffer
+    private let decoder: OpusDecoder
+    private let payloadType: UInt8
+    private var fifo = SampleFIFO()
+    private var scratch = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples)
+    private var renderedSamples: Int64 = 0
+    private let recordsPlayout: Bool
+
+    public private(set) var reception = ReceptionStatistics()
+    public private(set) var counters = ReceiverCounters()
+    /// Milliseconds each played packet spent between arrival and the start of its playout.
+    public private(set) var bufferDelay = DelaySummary()
+    /// One entry per packet played, in order, when created with `recordsPlayout`.
+    public private(set) var playoutLog: [PlayoutEvent] = []
+
+    public init(jitterBuffer: any JitterBuffer, payloadType: UInt8 = RTPPacket.opusPayloadType, recordsPlayout: Bool = false)
+        throws
+    {
+        self.jitterBuffer = jitterBuffer
+        self.payloadType = payloadType
+        self.recordsPlayout = recordsPlayout
+        decoder = try OpusDecoder()
+    }
+
+    /// The jitter buffer's own counters (late, duplicates, concealed, ...).
+    public var jitterStatistics: JitterBufferStatistics { jitterBuffer.statistics }
+
+    /// Samples rendered so far (the output stream's length).
+    public var samplesRendered: Int64 { renderedSamples }
+
+    /// Takes one datagram from the network. Anything that is not a decodable Opus RTP packet is counted and dropped.
+    public func ingest(_ bytes: [UInt8], arrival: ClockInstant) {
+        let packet: RTPPacket
+        do {
+            packet = try RTPPacket(parsing: bytes)
+        } catch {
+            counters.malformed += 1
+            return
+        }
+        guard packet.payloadType == payloadType else {
+            counters.unexpectedPayloadType += 1
+            return
+        }
+        let duration: Int
+        do {
+            duration = try OpusDecoder.sampleCount(of: packet.payload)
+        } catch {
+            counters.undecodable += 1
+            return
+        }
+        reception.record(packet, payloadBytes: packet.payload.count, arrival: arrival)
+        _ = jitterBuffer.insert(packet, duration: duration, arrival: arrival)
+    }
+
+    /// Fills `chunk` with the audio that plays from `now` on, asking the jitter buffer for as many decisions
+    /// as that takes. Before playout starts the chunk is silence.
+    public func render(into chunk: UnsafeMutableBufferPointer<Float>, now: ClockInstant) {
+        while fifo.count < chunk.count {
+            let operation = jitterBuffer.nextOperation(now: now)
+            if case .waiting = operation { break }
+            execute(operation, chunkStart: now)
+        }
+        if fifo.count >= chunk.count {
+            fifo.pop(into: chunk)
+        } else {
+            // Still waiting for the first packet: silence, and nothing half-played is lost.
+            for index in chunk.indices { chunk[index] = 0 }
+            counters.silentChunks += 1
+        }
+        renderedSamples += Int64(chunk.count)
+    }
+
+    private func execute(_ operation: PlayoutOperation, chunkStart: ClockInstant) {
+        let playoutStart = chunkStart.advanced(byNanoseconds: Int64(fifo.count) * 1_000_000_000 / 48_000)
+        let outputIndex = renderedSamples + Int64(fifo.count)
+        let produced: Int
+        switch operation {
+        case .waiting:
+            return
+        case .normal(let buffered):
+            do {
+                produced = try scratch.withUnsafeMutableBufferPointer { try decoder.decode(buffered.packet.payload, into: $0) }
+                counters.framesDecoded += 1
+            } catch {
+                counters.undecodable += 1
+                produced = conceal(samples: buffered.duration)
+            }
+            bufferDelay.add(playoutStart.milliseconds(since: buffered.arrival))
+            if recordsPlayout {
+                playoutLog.append(
+                    PlayoutEvent(
+                        extendedTimestamp: buffered.extendedTimestamp, rtpTimestamp: buffered.packet.timestamp,
+                        arrival: buffered.arrival, playoutStart: playoutStart, outputSampleIndex: outputIndex))
+            }
+        case .conceal(let samples), .comfortNoise(let samples):
+            // libopus's PLC turns into comfort noise by itself after a DTX packet; the jitter buffer counts which.
+            produced = conceal(samples: samples)
+        }
+        scratch.withUnsafeBufferPointer { fifo.append(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
+    }
+
+    /// PLC (or comfort noise after DTX) for `samples`; on a decoder error, silence of the same length.
+    private func conceal(samples: Int) -> Int {
+        let length = min(samples, scratch.count)
+        do {
+            return try scratch.withUnsafeMutableBufferPointer { try decoder.conceal(samples: length, into: $0) }
+        } catch {
+            for index in 0..<length { scratch[index] = 0 }
+            return length
+        }
+    }
+}
+
+/// What a receiver counted beyond the jitter buffer: bad packets of each kind and what playout produced.
+public struct ReceiverCounters: Equatable, Sendable, Codable {
+    /// Datagrams that were not valid RTP.
+    public var malformed = 0
+    /// RTP packets with a payload type other than the negotiated one.
+    public var unexpectedPayloadType = 0
+    /// Packets whose Opus payload libopus rejected.
+    public var undecodable = 0
+    public var framesDecoded = 0
+    /// Output chunks rendered as silence because playout had not started.
+    public var silentChunks = 0
+}
+
+/// When one packet was played: where its audio starts in the output stream and on the receiver's clock.
+public struct PlayoutEvent: Equatable, Sendable {
+    public var extendedTimestamp: Int64
+    public var rtpTimestamp: UInt32
+    public var arrival: ClockInstant
+    public var playoutStart: ClockInstant
+    /// Index of the packet's first sample in the rendered output stream.
+    public var outputSampleIndex: Int64
+}

@@ -1,0 +1,65 @@
+import TOMLKit
+
+/// Typed, checked access to a parsed TOML document: each key is read once by name, and whatever was not
+/// read is reported as unknown, so a misspelt key is an error instead of a silently ignored setting.
+struct ConfigurationReader {
+    let table: TOMLTable
+    let path: String
+
+    init(text: String, path: String) throws(ConfigurationError) {
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .syntax(
+                path: path, line: error.source.begin.line, column: error.source.begin.column, reason: error.description)
+        } catch {
+            throw .syntax(path: path, line: 0, column: 0, reason: "\(error)")
+        }
+        self.path = path
+    }
+
+    /// Runs `body` on the `[name]` table if present; afterwards, any key in it that `body` did not read is an error.
+    func section(_ name: String, _ body: (inout Section) throws(ConfigurationError) -> Void) throws(ConfigurationError) {
+        guard let value = table[name] else { return }
+        guard let sectionTable = value.table else { throw .wrongType(path: path, key: name, expected: "a table [\(name)]") }
+        var section = Section(table: sectionTable, name: name, path: path)
+        try body(&section)
+        for key in sectionTable.keys where !section.readKeys.contains(key) {
+            throw .unknownKey(path: path, key: "\(name).\(key)")
+        }
+    }
+
+    func rejectUnknownSections(known: Set<String>) throws(ConfigurationError) {
+        for key in table.keys where !known.contains(key) { throw .unknownKey(path: path, key: key) }
+    }
+
+    /// One `[section]` of the file.
+    struct Section {
+        let table: TOMLTable
+        let name: String
+        let path: String
+        var readKeys: Set<String> = []
+
+        mutating func int(_ key: String) throws(ConfigurationError) -> Int? {
+            readKeys.insert(key)
+            guard let value = table[key] else { return nil }
+            guard let int = value.int else { throw .wrongType(path: path, key: "\(name).\(key)", expected: "an integer") }
+            return int
+        }
+
+        mutating func double(_ key: String) throws(ConfigurationError) -> Double? {
+            readKeys.insert(key)
+            guard let value = table[key] else { return nil }
+            if let int = value.int { return Double(int) }
+            guard let double = value.double else { throw .wrongType(path: path, key: "\(name).\(key)", expected: "a number") }
+            return double
+        }
+
+        mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+            readKeys.insert(key)
+            guard let value = table[key] else { return nil }
+            guard let bool = value.bool else { throw .wrongType(path: path, key: "\(name).\(key)", expected: "true or false") }
+            return bool
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import HoplineCodec
+
+/// Hopline's settings, read from a TOML file (`config/hopline.toml` documents every key); command-line
+/// flags override them. Immutable once loaded; every field has a default.
+public struct HoplineConfiguration: Sendable, Equatable {
+    /// Opus encoder settings for outgoing media (`[codec]`).
+    public var codec: OpusSettings
+    /// How long the jitter buffer holds the first packet before playout starts (`[jitter_buffer] target_delay_ms`).
+    public var jitterTargetMilliseconds: Double
+    /// The playout device period the receiver renders in (`[audio] playout_period_ms`).
+    public var playoutPeriodMilliseconds: Int
+
+    public init(
+        codec: OpusSettings = OpusSettings(),
+        jitterTargetMilliseconds: Double = 20,
+        playoutPeriodMilliseconds: Int = 10
+    ) {
+        self.codec = codec
+        self.jitterTargetMilliseconds = jitterTargetMilliseconds
+        self.playoutPeriodMilliseconds = playoutPeriodMilliseconds
+    }
+
+    /// Where the configuration lives when `--config` is not given: `$XDG_CONFIG_HOME/hopline/hopline.toml`,
+    /// else `~/.config/hopline/hopline.toml`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/hopline/hopline.toml" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.config/hopline/hopline.toml"
+    }
+
+    /// Loads `path` if given (it must exist), else the default path if a file is there, else the defaults.
+    public static func load(explicitPath path: String?) throws(ConfigurationError) -> HoplineConfiguration {
+        if let path { return try load(path: path) }
+        let fallback = defaultPath()
+        if FileManager.default.fileExists(atPath: fallback) { return try load(path: fallback) }
+        return HoplineConfiguration()
+    }
+
+    /// Reads and checks one TOML file; unknown sections or keys and wrong types are errors naming them.
+    public static func load(path: String) throws(ConfigurationError) -> HoplineConfiguration {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "is a directory") }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: "not readable as UTF-8 text")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses TOML text; `path` only names the source in errors.
+    public static func parse(_ text: String, path: String) throws(ConfigurationError) -> HoplineConfiguration {
+        let reader = try ConfigurationReader(text: text, path: path)
+        var configuration = HoplineConfiguration()
+        var codec = configuration.codec
+        try reader.section("codec") { section throws(ConfigurationError) in
+            if let value = try section.int("bitrate") { codec.bitrate = value }
+            if let value = try section.int("frame_ms") { codec.frameMilliseconds = value }
+            if let value = try section.int("complexity") { codec.complexity = value }
+            if let value = try section.bool("fec") { codec.forwardErrorCorrection = value }
+            if let value = try section.int("expected_loss_percent") { codec.expectedLossPercent = value }
+            if let value = try section.bool("dtx") { codec.discontinuousTransmission = value }
+        }
+        do {
+            try codec.validate()
+        } catch {
+            throw .invalidValue(path: path, key: "codec", reason: error.description)
+        }
+        configuration.codec = codec
+        try reader.section("jitter_buffer") { section throws(ConfigurationError) in
+            if let value = try section.double("target_delay_ms") {
+                guard (0...1_000).contains(value) else {
+                    throw .invalidValue(path: path, key: "jitter_buffer.target_delay_ms", reason: "\(value) (expected 0...1000)")
+                }
+                configuration.jitterTargetMilliseconds = value
+            }
+        }
+        try reader.section("audio") { section throws(ConfigurationError) in
+            if let value = try section.int("playout_period_ms") {
+                guard [5, 10, 20].contains(value) else {
+                    throw .invalidValue(path: path, key: "audio.playout_period_ms", reason: "\(value) (expected 5, 10 or 20)")
+                }
+                configuration.playoutPeriodMilliseconds = value
+            }
+        }
+        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio"])
+        return configuration
+    }
+}
+
+/// Why a configuration file could not be used; each names the file and the key.
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case syntax(path: String, line: Int, column: Int, reason: String)
+    case unknownKey(path: String, key: String)
+    case wrongType(path: String, key: String, expected: String)
+    case invalidValue(path: String, key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): return "cannot read configuration \(path): \(reason)"
+        case .syntax(let path, let line, let column, let reason):
+            return "\(path):\(line):\(column): TOML syntax error: \(reason)"
+        case .unknownKey(let path, let key): return "\(path): unknown setting '\(key)' (see config/hopline.toml for the keys)"
+        case .wrongType(let path, let key, let expected): return "\(path): '\(key)' must be \(expected)"
+        case .invalidValue(let path, let key, let reason): return "\(path): invalid \(key): \(reason)"
+        }
+    }
+}

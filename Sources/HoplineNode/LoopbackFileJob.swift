@@ -1,0 +1,41 @@
+import HoplineAudio
+
+/// The `hopline loopback` job end to end: read a WAV file (any supported format, resampled to 48 kHz),
+/// send it through the loopback lab, resample the received audio to the input's rate (or `outputRate`) and
+/// write it atomically, so an interrupted run never leaves a half-written file.
+public struct LoopbackFileJob: Sendable {
+    public var inputPath: String
+    public var outputPath: String
+    /// The output WAV's sample rate; nil keeps the input's.
+    public var outputRate: Int?
+    public var options: LoopbackOptions
+
+    public init(inputPath: String, outputPath: String, outputRate: Int?, options: LoopbackOptions) {
+        self.inputPath = inputPath
+        self.outputPath = outputPath
+        self.outputRate = outputRate
+        self.options = options
+    }
+
+    /// Reads the input first (so a bad file fails before any work), then runs; `progress` is called with
+    /// the input's duration once, then with the fraction done.
+    public func run(progress: ((_ audioSeconds: Double, _ fraction: Double) -> Void)? = nil) throws -> LoopbackReport {
+        if let outputRate, !(8_000...48_000).contains(outputRate) {
+            throw LoopbackError.invalidOption("output rate \(outputRate) Hz (expected 8000...48000)")
+        }
+        let contents = try WAVReader.read(path: inputPath)
+        guard !contents.audio.samples.isEmpty else {
+            throw LoopbackError.invalidOption("input \(inputPath): the data chunk holds no samples")
+        }
+        let input = try Resampler.resample(contents.audio, to: 48_000)
+        let lab = try LoopbackLab(options: options)
+        let outcome = try lab.run(input: input.samples) { fraction in progress?(input.duration, fraction) }
+        let received = try Resampler.resample(
+            PCMAudio(sampleRate: 48_000, samples: outcome.output), to: outputRate ?? contents.audio.sampleRate)
+        try WAVWriter.write(received, toPath: outputPath)
+        var report = outcome.report
+        report.inputFile = inputPath
+        report.outputFile = outputPath
+        return report
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+extension LoopbackReport {
+    /// The report for people: one labelled line per field, units spelt out.
+    public var text: String {
+        func ms(_ value: Double) -> String { String(format: "%.1f ms", value) }
+        func summary(_ s: Summary) -> String { "mean \(ms(s.mean)), p95 \(ms(s.p95)), max \(ms(s.max))" }
+        var lines: [String] = []
+        if let inputFile { lines.append("input            \(inputFile) (\(String(format: "%.2f", audioSeconds)) s)") }
+        if let outputFile { lines.append("output           \(outputFile)") }
+        lines.append(
+            "codec            Opus \(codec.bitrate / 1000) kbit/s, \(codec.frameMs) ms frames, complexity \(codec.complexity), "
+                + "FEC \(codec.fec ? "on" : "off"), DTX \(codec.dtx ? "on" : "off")")
+        lines.append("pacing           \(pacing), jitter buffer target \(ms(codec.jitterTargetMs))")
+        lines.append(
+            "frames sent      \(frames.sent) packets (\(frames.encoded) frames encoded, \(frames.dtxSuppressed) left unsent by DTX)")
+        lines.append(
+            "frames received  \(frames.received) (late \(frames.late), lost \(frames.lost), duplicates \(frames.duplicates), malformed \(frames.malformed))")
+        lines.append(
+            "playout          \(frames.decoded) decoded, \(frames.concealed) concealed, \(frames.comfortNoise) comfort noise")
+        lines.append("jitter buffer    \(summary(jitterBufferDelayMs))")
+        lines.append("end-to-end       \(summary(endToEndLatencyMs))")
+        lines.append(
+            "bitrate          \(String(format: "%.1f", bitrate.payloadKbps)) kbit/s payload, \(String(format: "%.1f", bitrate.onWireKbps)) kbit/s on the wire")
+        lines.append(
+            "cpu              \(String(format: "%.3f", cpu.cpuSeconds)) s CPU in \(String(format: "%.3f", cpu.wallSeconds)) s wall "
+                + "(\(String(format: "%.1f", cpu.realTimeFactor))x real time, \(String(format: "%.2f", cpu.coreFraction * 100)) % of a core)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report as one JSON object with sorted keys.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

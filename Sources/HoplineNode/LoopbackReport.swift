@@ -1,0 +1,76 @@
+/// The outcome of one loopback run, as printed for people or as JSON for machines (field names are the
+/// JSON keys; README.md explains each one).
+public struct LoopbackReport: Codable, Sendable, Equatable {
+    public var inputFile: String?
+    public var outputFile: String?
+    public var audioSeconds: Double
+    public var pacing: String
+    public var codec: Codec
+    public var frames: Frames
+    public var jitterBufferDelayMs: Summary
+    public var endToEndLatencyMs: Summary
+    public var bitrate: Bitrate
+    public var cpu: CPU
+
+    /// The settings the run used.
+    public struct Codec: Codable, Sendable, Equatable {
+        public var bitrate: Int
+        public var frameMs: Int
+        public var complexity: Int
+        public var fec: Bool
+        public var dtx: Bool
+        public var jitterTargetMs: Double
+    }
+
+    /// Frame and packet counts, sender side then receiver side.
+    public struct Frames: Codable, Sendable, Equatable {
+        /// Frames the encoder produced (the input's length in frames).
+        public var encoded: Int
+        /// RTP packets sent (encoded minus DTX-suppressed).
+        public var sent: Int
+        /// Frames DTX left unsent because they were silence.
+        public var dtxSuppressed: Int
+        /// Distinct packets the receiver accepted into the jitter buffer.
+        public var received: Int
+        /// Packets that arrived after their playout time (dropped).
+        public var late: Int
+        /// Packets never received (RFC 3550 cumulative loss).
+        public var lost: Int
+        public var duplicates: Int
+        /// Datagrams dropped as malformed RTP, wrong payload type or undecodable Opus.
+        public var malformed: Int
+        /// Frames synthesised by packet-loss concealment.
+        public var concealed: Int
+        /// Frames of comfort noise played during DTX pauses.
+        public var comfortNoise: Int
+        /// Frames decoded from a received packet.
+        public var decoded: Int
+    }
+
+    /// Mean, 95th percentile and maximum of a series.
+    public struct Summary: Codable, Sendable, Equatable {
+        public var mean: Double
+        public var p95: Double
+        public var max: Double
+    }
+
+    /// Average bitrates over the audio's duration.
+    public struct Bitrate: Codable, Sendable, Equatable {
+        /// Opus payload only, kbit/s.
+        public var payloadKbps: Double
+        /// With RTP, UDP and IPv4 headers (12 + 8 + 20 bytes per packet), kbit/s.
+        public var onWireKbps: Double
+    }
+
+    /// Processing cost of the whole run (both nodes, sockets included).
+    public struct CPU: Codable, Sendable, Equatable {
+        /// User plus system CPU time of the process, seconds.
+        public var cpuSeconds: Double
+        /// Wall-clock time of the run, seconds.
+        public var wallSeconds: Double
+        /// Audio seconds processed per wall-clock second (1.0 in real-time pacing).
+        public var realTimeFactor: Double
+        /// CPU seconds per audio second, as a fraction of one core.
+        public var coreFraction: Double
+    }
+}

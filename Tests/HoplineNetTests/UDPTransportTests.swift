@@ -1,0 +1,57 @@
+import HoplineCore
+import HoplineNet
+import NIOPosix
+import XCTest
+
+final class UDPTransportTests: XCTestCase {
+    func testDatagramsTravelBetweenRealSockets() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let clock = VirtualClock(start: .milliseconds(7))
+        let inbox = DatagramInbox()
+        let any = try PeerAddress(parsing: "127.0.0.1:0")
+        let receiver = try UDPTransport.bind(to: any, group: group, clock: clock) { inbox.push($0) }
+        defer { receiver.close() }
+        let sender = try UDPTransport.bind(to: any, group: group, clock: clock) { _ in }
+        defer { sender.close() }
+        XCTAssertNotEqual(receiver.localAddress.port, 0)
+
+        for index in 0..<50 { sender.send([UInt8(index), 1, 2, 3], to: receiver.localAddress) }
+        var received: [InboundDatagram] = []
+        let deadline = MonotonicDeadline(seconds: 5)
+        while received.count < 50 && !deadline.passed {
+            received += inbox.waitAndDrain(timeoutNanoseconds: 100_000_000)
+        }
+        XCTAssertEqual(received.map { Int($0.bytes[0]) }, Array(0..<50))
+        XCTAssertEqual(received.first?.source, sender.localAddress)
+        XCTAssertEqual(received.first?.arrival, .milliseconds(7))
+        XCTAssertEqual(sender.statistics.datagramsSent, 50)
+        XCTAssertEqual(receiver.statistics.datagramsReceived, 50)
+    }
+
+    func testBindingAnAddressInUseFailsClearly() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        XCTAssertThrowsError(
+            try UDPTransport.bind(to: PeerAddress(parsing: "192.0.2.1:9"), group: group, clock: VirtualClock()) { _ in }
+        ) { error in
+            XCTAssertTrue("\(error)".hasPrefix("cannot bind UDP socket to 192.0.2.1:9"), "\(error)")
+        }
+    }
+
+    func testInboxIsBoundedAndCountsDrops() throws {
+        let inbox = DatagramInbox(capacity: 3)
+        let source = try PeerAddress(parsing: "127.0.0.1:1")
+        for _ in 0..<5 { inbox.push(InboundDatagram(bytes: [1], source: source, arrival: .zero)) }
+        XCTAssertEqual(inbox.drain().count, 3)
+        XCTAssertEqual(inbox.dropped, 2)
+        XCTAssertTrue(inbox.waitAndDrain(timeoutNanoseconds: 1_000_000).isEmpty)
+    }
+}
+
+/// A wall-clock deadline for bounding waits in tests.
+struct MonotonicDeadline {
+    private let end: DispatchTime
+    init(seconds: Double) { end = .now() + seconds }
+    var passed: Bool { DispatchTime.now() > end }
+}
