@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmarks need.
-BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev
+BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev
 # The live-audio tests run PortAudio against a private PulseAudio null-sink daemon (shared/TESTING.md).
 TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2
 # The benchmark's Python packages (numpy, scipy, pesq) go into a venv for BENCH_PYTHON, so the same steps work

@@ -18,22 +18,33 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // Thin system-library wrappers: module.modulemap + shim.h only.
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
 
         .target(name: "HoplineCore", swiftSettings: strict),
         .target(name: "HoplineCodec", dependencies: ["HoplineCore", "COpus"], swiftSettings: strict),
-        .target(name: "HoplineAudio", dependencies: ["HoplineCore", "CPortAudio", "CSpeexDSP"], swiftSettings: strict),
+        .target(
+            name: "HoplineAudio",
+            dependencies: [
+                "HoplineCore", "CPortAudio", "CSpeexDSP",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "HoplineNet",
             dependencies: [
-                "HoplineCore",
+                "HoplineCore", "CSRTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -69,7 +80,15 @@ let package = Package(
         .testTarget(name: "HoplineCoreTests", dependencies: ["HoplineCore"], swiftSettings: strict),
         .testTarget(name: "HoplineCodecTests", dependencies: ["HoplineCodec", "HoplineCore"], swiftSettings: strict),
         .testTarget(name: "HoplineAudioTests", dependencies: ["HoplineAudio", "HoplineCore"], swiftSettings: strict),
-        .testTarget(name: "HoplineNetTests", dependencies: ["HoplineNet", "HoplineCore"], swiftSettings: strict),
+        .testTarget(
+            name: "HoplineNetTests",
+            dependencies: [
+                "HoplineNet", "HoplineCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HoplineMediaTests", dependencies: ["HoplineMedia", "HoplineCodec", "HoplineCore"], swiftSettings: strict),
         .testTarget(
             name: "HoplineNodeTests",
