@@ -14,11 +14,7 @@ public struct FixedDelayJitterBuffer: JitterBuffer {
 
     public private(set) var statistics = JitterBufferStatistics()
 
-    private var ssrc: UInt32?
-    private var sequences = SequenceUnwrapper()
-    private var timestamps = TimestampUnwrapper()
-    /// Buffered packets sorted by extended timestamp.
-    private var queue: [BufferedPacket] = []
+    private var buffer = PacketBuffer()
     private var startTime: ClockInstant?
     /// The extended timestamp of the next sample to play, once playout has started.
     private var playoutTimestamp: Int64?
@@ -28,8 +24,6 @@ public struct FixedDelayJitterBuffer: JitterBuffer {
     /// were a DTX pause (no sequence gap, marker bit: a new talkspurt) or concealment (anything else).
     /// Still pending when the stream ends, they are the stream's end and count as neither.
     private var unclassifiedUnderrunFrames = 0
-    /// Recently seen extended sequence numbers, indexed modulo the window, to spot duplicates.
-    private var seenSequences = [Int64](repeating: -1, count: 1024)
 
     public init(targetDelayMilliseconds: Double = 20, capacityMilliseconds: Double = 2_000) {
         precondition(targetDelayMilliseconds >= 0, "target delay must not be negative")
@@ -38,54 +32,45 @@ public struct FixedDelayJitterBuffer: JitterBuffer {
     }
 
     public mutating func insert(_ packet: RTPPacket, duration: Int, arrival: ClockInstant) -> JitterBufferInsertResult {
+        var admission = buffer.admit(packet, duration: duration, arrival: arrival)
         var result = JitterBufferInsertResult.accepted
-        if let ssrc, ssrc != packet.ssrc {
+        if case .newStream = admission {
             restart()
             statistics.streamResets += 1
             result = .acceptedNewStream
+            admission = buffer.admit(packet, duration: duration, arrival: arrival)
         }
-        ssrc = packet.ssrc
-        let sequence = sequences.unwrap(packet.sequenceNumber)
-        let timestamp = timestamps.unwrap(packet.timestamp)
-        let slot = Int(UInt64(bitPattern: sequence) % UInt64(seenSequences.count))
-        if seenSequences[slot] == sequence {
+        guard case .fresh(let buffered) = admission else {
             statistics.duplicates += 1
             return .duplicate
         }
         if let playoutTimestamp {
-            if timestamp < playoutTimestamp {
-                seenSequences[slot] = sequence
+            if buffered.extendedTimestamp < playoutTimestamp {
                 statistics.late += 1
                 return .late
             }
-            if timestamp - playoutTimestamp > capacitySamples {
+            if buffered.extendedTimestamp - playoutTimestamp > capacitySamples {
                 // Far ahead of playout: the sender jumped (restart, long pause). Start over from this packet.
                 restart()
                 statistics.streamResets += 1
                 return insert(packet, duration: duration, arrival: arrival)
             }
         }
-        seenSequences[slot] = sequence
         statistics.inserted += 1
-        let buffered = BufferedPacket(
-            packet: packet, duration: duration, arrival: arrival,
-            extendedSequence: sequence, extendedTimestamp: timestamp
-        )
-        let index = queue.firstIndex { $0.extendedTimestamp > timestamp } ?? queue.endIndex
-        queue.insert(buffered, at: index)
+        buffer.store(buffered)
         if startTime == nil { startTime = arrival.advanced(byNanoseconds: targetDelayNanoseconds) }
         return result
     }
 
     public mutating func nextOperation(now: ClockInstant) -> PlayoutOperation {
-        guard let startTime, now >= startTime, let first = queue.first else {
+        guard let startTime, now >= startTime, let first = buffer.first else {
             if playoutTimestamp != nil { return concealMissing() }
             return .waiting
         }
         if playoutTimestamp == nil { playoutTimestamp = first.extendedTimestamp }
         guard let playoutTimestamp else { return .waiting }
         if first.extendedTimestamp == playoutTimestamp {
-            queue.removeFirst()
+            buffer.removeFirst()
             classifyUnderrun(resumingWith: first)
             self.playoutTimestamp = playoutTimestamp + Int64(first.duration)
             lastPlayedSequence = first.extendedSequence
@@ -126,14 +111,10 @@ public struct FixedDelayJitterBuffer: JitterBuffer {
     }
 
     private mutating func restart() {
-        ssrc = nil
-        sequences = SequenceUnwrapper()
-        timestamps = TimestampUnwrapper()
-        queue.removeAll(keepingCapacity: true)
+        buffer.reset()
         startTime = nil
         playoutTimestamp = nil
         lastPlayedSequence = nil
         unclassifiedUnderrunFrames = 0
-        for index in seenSequences.indices { seenSequences[index] = -1 }
     }
 }

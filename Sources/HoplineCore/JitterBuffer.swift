@@ -11,6 +11,16 @@ public protocol JitterBuffer: Sendable {
     mutating func nextOperation(now: ClockInstant) -> PlayoutOperation
     /// Counters kept since the buffer was created.
     var statistics: JitterBufferStatistics { get }
+    /// Tells the buffer that carrying out its last operation changed the audio's length by `samples`
+    /// (negative: accelerated; positive: stretched), so its delay estimate moves at once.
+    mutating func didStretch(bySamples samples: Int)
+    /// Arrivals and decisions, in order, when the buffer was asked to record them (for timeline plots).
+    var timeline: [JitterBufferEvent] { get }
+}
+
+extension JitterBuffer {
+    public mutating func didStretch(bySamples samples: Int) {}
+    public var timeline: [JitterBufferEvent] { [] }
 }
 
 /// A packet held by a jitter buffer, with what the buffer learned about it on arrival.
@@ -50,10 +60,44 @@ public enum PlayoutOperation: Equatable, Sendable {
     case waiting
     /// Decode this packet normally.
     case normal(BufferedPacket)
-    /// A packet is missing: synthesise `samples` of audio with the decoder's packet-loss concealment.
+    /// Decode this packet after concealment, so the concealed audio and the new frame join smoothly.
+    case merge(BufferedPacket)
+    /// Decode this packet and shorten it by about a pitch period, at most `maximumSamples`: the buffer holds
+    /// more delay than needed.
+    case accelerate(BufferedPacket, maximumSamples: Int)
+    /// Decode this packet and lengthen it by about a pitch period, at most `maximumSamples`: the buffer runs
+    /// short of its target.
+    case preemptiveExpand(BufferedPacket, maximumSamples: Int)
+    /// The packet for this slot is missing but the next one has arrived: rebuild `samples` of audio from the
+    /// next packet's in-band FEC (libopus falls back to PLC when the packet carries none). `next` stays buffered.
+    case recoverFromFEC(next: BufferedPacket, samples: Int)
+    /// A packet is missing or late (or the buffer ran dry): synthesise `samples` of audio with the decoder's
+    /// packet-loss concealment (expand).
     case conceal(samples: Int)
     /// The sender paused (DTX: the timestamp jumped with no sequence gap): play `samples` of comfort noise.
     case comfortNoise(samples: Int)
+
+    /// A short name for logs, plots and tests.
+    public var name: String {
+        switch self {
+        case .waiting: return "waiting"
+        case .normal: return "normal"
+        case .merge: return "merge"
+        case .accelerate: return "accelerate"
+        case .preemptiveExpand: return "preemptive-expand"
+        case .recoverFromFEC: return "fec"
+        case .conceal: return "conceal"
+        case .comfortNoise: return "comfort-noise"
+        }
+    }
+}
+
+/// One entry of a jitter buffer's timeline: a packet arriving, or a playout decision with the delay state.
+public enum JitterBufferEvent: Equatable, Sendable {
+    /// A packet arrived `relativeDelayMs` after the fastest packets would have; `late` if playout had passed it.
+    case arrival(time: ClockInstant, sequence: Int64, relativeDelayMs: Double, late: Bool)
+    /// A decision at `time`, with the target delay and the filtered actual delay then (ms).
+    case decision(time: ClockInstant, operation: String, targetMs: Double, delayMs: Double)
 }
 
 /// Counters a jitter buffer keeps, for reports and receiver reports.
@@ -67,6 +111,15 @@ public struct JitterBufferStatistics: Equatable, Sendable {
     public var concealed = 0
     /// Frames of comfort noise: DTX pauses (a timestamp jump with no sequence gap, resumed with the marker bit).
     public var comfortNoise = 0
+    /// Missing frames rebuilt from the next packet's in-band FEC.
+    public var fecRecovered = 0
+    /// Packets decoded after concealment (merge).
+    public var merged = 0
+    /// Packets shortened (accelerate) and lengthened (pre-emptive expand).
+    public var accelerated = 0
+    public var preemptiveExpanded = 0
+    /// Audio removed plus audio added by time-stretching, in 48 kHz samples.
+    public var stretchedSamples = 0
     public var streamResets = 0
 
     public init() {}

@@ -12,7 +12,9 @@ public final class MediaReceiver {
     private let decoder: OpusDecoder
     private let payloadType: UInt8
     private var fifo = SampleFIFO()
-    private var scratch = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples)
+    /// Decoded audio before it enters the FIFO; room for the longest frame plus one stretch.
+    private var scratch = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples + TimeStretcher.maximumLag)
+    private var stretcher = TimeStretcher()
     private var renderedSamples: Int64 = 0
     private let recordsPlayout: Bool
 
@@ -35,11 +37,23 @@ public final class MediaReceiver {
     /// The jitter buffer's own counters (late, duplicates, concealed, ...).
     public var jitterStatistics: JitterBufferStatistics { jitterBuffer.statistics }
 
+    /// The jitter buffer's recorded arrivals and decisions (empty unless it was asked to record them).
+    public var jitterTimeline: [JitterBufferEvent] { jitterBuffer.timeline }
+
     /// Samples rendered so far (the output stream's length).
     public var samplesRendered: Int64 { renderedSamples }
 
     /// Takes one datagram from the network. Anything that is not a decodable Opus RTP packet is counted and dropped.
     public func ingest(_ bytes: [UInt8], arrival: ClockInstant) {
+        if RTCPPacket.isRTCP(bytes) {
+            if case .senderReport(let report) = try? RTCPPacket(parsing: bytes) {
+                reception.noteSenderReport(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
+                counters.senderReports += 1
+            } else {
+                counters.malformed += 1
+            }
+            return
+        }
         let packet: RTPPacket
         do {
             packet = try RTPPacket(parsing: bytes)
@@ -62,13 +76,22 @@ public final class MediaReceiver {
         _ = jitterBuffer.insert(packet, duration: duration, arrival: arrival)
     }
 
+    /// An RTCP receiver report about the stream being received, or nil before any packet arrived.
+    public func makeReceiverReport(reporterSSRC: UInt32, now: ClockInstant) -> [UInt8]? {
+        guard reception.packetsReceived > 0 else { return nil }
+        let block = reception.makeReportBlock(now: now)
+        return RTCPPacket.receiverReport(.init(ssrc: reporterSSRC, blocks: [block])).serialized()
+    }
+
     /// Fills `chunk` with the audio that plays from `now` on, asking the jitter buffer for as many decisions
     /// as that takes. Before playout starts the chunk is silence.
     public func render(into chunk: UnsafeMutableBufferPointer<Float>, now: ClockInstant) {
         while fifo.count < chunk.count {
-            let operation = jitterBuffer.nextOperation(now: now)
+            // Decisions are taken for the moment their audio will start playing: after what the FIFO holds.
+            let playoutStart = now.advanced(byNanoseconds: Int64(fifo.count) * 1_000_000_000 / 48_000)
+            let operation = jitterBuffer.nextOperation(now: playoutStart)
             if case .waiting = operation { break }
-            execute(operation, chunkStart: now)
+            execute(operation, playoutStart: playoutStart)
         }
         if fifo.count >= chunk.count {
             fifo.pop(into: chunk)
@@ -80,27 +103,36 @@ public final class MediaReceiver {
         renderedSamples += Int64(chunk.count)
     }
 
-    private func execute(_ operation: PlayoutOperation, chunkStart: ClockInstant) {
-        let playoutStart = chunkStart.advanced(byNanoseconds: Int64(fifo.count) * 1_000_000_000 / 48_000)
+    private func execute(_ operation: PlayoutOperation, playoutStart: ClockInstant) {
         let outputIndex = renderedSamples + Int64(fifo.count)
-        let produced: Int
+        var produced: Int
         switch operation {
         case .waiting:
             return
-        case .normal(let buffered):
-            do {
-                produced = try scratch.withUnsafeMutableBufferPointer { try decoder.decode(buffered.packet.payload, into: $0) }
-                counters.framesDecoded += 1
-            } catch {
-                counters.undecodable += 1
-                produced = conceal(samples: buffered.duration)
+        case .normal(let buffered), .merge(let buffered), .accelerate(let buffered, _), .preemptiveExpand(let buffered, _):
+            produced = decode(buffered)
+            let decoded = produced
+            if case .accelerate(_, let limit) = operation {
+                produced = scratch.withUnsafeMutableBufferPointer { stretcher.accelerate($0, count: decoded, maximumSamples: limit) }
+            } else if case .preemptiveExpand(_, let limit) = operation {
+                produced = scratch.withUnsafeMutableBufferPointer { stretcher.expand($0, count: decoded, maximumSamples: limit) }
             }
+            if produced != decoded { jitterBuffer.didStretch(bySamples: produced - decoded) }
             bufferDelay.add(playoutStart.milliseconds(since: buffered.arrival))
             if recordsPlayout {
                 playoutLog.append(
                     PlayoutEvent(
                         extendedTimestamp: buffered.extendedTimestamp, rtpTimestamp: buffered.packet.timestamp,
                         arrival: buffered.arrival, playoutStart: playoutStart, outputSampleIndex: outputIndex))
+            }
+        case .recoverFromFEC(let next, let samples):
+            let length = min(samples, OpusDecoder.maxFrameSamples)
+            do {
+                produced = try scratch.withUnsafeMutableBufferPointer {
+                    try decoder.recoverFromFEC(of: next.packet.payload, samples: length, into: $0)
+                }
+            } catch {
+                produced = conceal(samples: length)
             }
         case .conceal(let samples), .comfortNoise(let samples):
             // libopus's PLC turns into comfort noise by itself after a DTX packet; the jitter buffer counts which.
@@ -109,9 +141,23 @@ public final class MediaReceiver {
         scratch.withUnsafeBufferPointer { fifo.append(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
     }
 
+    /// Decodes a packet into `scratch`; an undecodable payload is counted and concealed instead.
+    private func decode(_ buffered: BufferedPacket) -> Int {
+        do {
+            let count = try scratch.withUnsafeMutableBufferPointer {
+                try decoder.decode(buffered.packet.payload, into: UnsafeMutableBufferPointer(rebasing: $0[0..<OpusDecoder.maxFrameSamples]))
+            }
+            counters.framesDecoded += 1
+            return count
+        } catch {
+            counters.undecodable += 1
+            return conceal(samples: buffered.duration)
+        }
+    }
+
     /// PLC (or comfort noise after DTX) for `samples`; on a decoder error, silence of the same length.
     private func conceal(samples: Int) -> Int {
-        let length = min(samples, scratch.count)
+        let length = min(samples, OpusDecoder.maxFrameSamples)
         do {
             return try scratch.withUnsafeMutableBufferPointer { try decoder.conceal(samples: length, into: $0) }
         } catch {
@@ -130,6 +176,8 @@ public struct ReceiverCounters: Equatable, Sendable, Codable {
     /// Packets whose Opus payload libopus rejected.
     public var undecodable = 0
     public var framesDecoded = 0
+    /// RTCP sender reports received (for RTT echo).
+    public var senderReports = 0
     /// Output chunks rendered as silence because playout had not started.
     public var silentChunks = 0
 }

@@ -55,6 +55,13 @@ struct ConfigurationReader {
             return double
         }
 
+        mutating func string(_ key: String) throws(ConfigurationError) -> String? {
+            readKeys.insert(key)
+            guard let value = table[key] else { return nil }
+            guard let string = value.string else { throw .wrongType(path: path, key: "\(name).\(key)", expected: "a string") }
+            return string
+        }
+
         mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
             readKeys.insert(key)
             guard let value = table[key] else { return nil }

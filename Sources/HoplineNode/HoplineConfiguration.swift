@@ -6,17 +6,21 @@ import HoplineCodec
 public struct HoplineConfiguration: Sendable, Equatable {
     /// Opus encoder settings for outgoing media (`[codec]`).
     public var codec: OpusSettings
-    /// How long the jitter buffer holds the first packet before playout starts (`[jitter_buffer] target_delay_ms`).
+    /// Which jitter buffer receivers use (`[jitter_buffer] mode`: "adaptive" or "fixed").
+    public var jitterBufferMode: LoopbackOptions.JitterBufferMode
+    /// Fixed mode: the playout delay; adaptive mode: the target before measurements (`[jitter_buffer] target_delay_ms`).
     public var jitterTargetMilliseconds: Double
     /// The playout device period the receiver renders in (`[audio] playout_period_ms`).
     public var playoutPeriodMilliseconds: Int
 
     public init(
         codec: OpusSettings = OpusSettings(),
+        jitterBufferMode: LoopbackOptions.JitterBufferMode = .adaptive,
         jitterTargetMilliseconds: Double = 20,
         playoutPeriodMilliseconds: Int = 10
     ) {
         self.codec = codec
+        self.jitterBufferMode = jitterBufferMode
         self.jitterTargetMilliseconds = jitterTargetMilliseconds
         self.playoutPeriodMilliseconds = playoutPeriodMilliseconds
     }
@@ -73,6 +77,12 @@ public struct HoplineConfiguration: Sendable, Equatable {
         }
         configuration.codec = codec
         try reader.section("jitter_buffer") { section throws(ConfigurationError) in
+            if let value = try section.string("mode") {
+                guard let mode = LoopbackOptions.JitterBufferMode(rawValue: value) else {
+                    throw .invalidValue(path: path, key: "jitter_buffer.mode", reason: "'\(value)' (expected \"adaptive\" or \"fixed\")")
+                }
+                configuration.jitterBufferMode = mode
+            }
             if let value = try section.double("target_delay_ms") {
                 guard (0...1_000).contains(value) else {
                     throw .invalidValue(path: path, key: "jitter_buffer.target_delay_ms", reason: "\(value) (expected 0...1000)")

@@ -1,3 +1,4 @@
+import Foundation
 import HoplineAudio
 
 /// The `hopline loopback` job end to end: read a WAV file (any supported format, resampled to 48 kHz),
@@ -8,13 +9,17 @@ public struct LoopbackFileJob: Sendable {
     public var outputPath: String
     /// The output WAV's sample rate; nil keeps the input's.
     public var outputRate: Int?
+    /// Where to draw the jitter buffer's timeline as SVG (nil: no plot).
+    public var plotPath: String?
     public var options: LoopbackOptions
 
-    public init(inputPath: String, outputPath: String, outputRate: Int?, options: LoopbackOptions) {
+    public init(inputPath: String, outputPath: String, outputRate: Int?, plotPath: String? = nil, options: LoopbackOptions) {
         self.inputPath = inputPath
         self.outputPath = outputPath
         self.outputRate = outputRate
+        self.plotPath = plotPath
         self.options = options
+        if plotPath != nil { self.options.recordsTimeline = true }
     }
 
     /// Reads the input first (so a bad file fails before any work), then runs; `progress` is called with
@@ -33,6 +38,15 @@ public struct LoopbackFileJob: Sendable {
         let received = try Resampler.resample(
             PCMAudio(sampleRate: 48_000, samples: outcome.output), to: outputRate ?? contents.audio.sampleRate)
         try WAVWriter.write(received, toPath: outputPath)
+        if let plotPath {
+            let title = "hopline loopback: \(inputPath), network \(options.impairment?.description ?? "clean")"
+            let svg = TimelinePlot(title: title).svg(events: outcome.timeline, origin: outcome.origin)
+            do {
+                try svg.write(toFile: plotPath, atomically: true, encoding: .utf8)
+            } catch {
+                throw LoopbackError.invalidOption("plot path \(plotPath): cannot write (\(error.localizedDescription))")
+            }
+        }
         var report = outcome.report
         report.inputFile = inputPath
         report.outputFile = outputPath

@@ -6,9 +6,12 @@ public struct LoopbackReport: Codable, Sendable, Equatable {
     public var audioSeconds: Double
     public var pacing: String
     public var codec: Codec
+    public var network: Network
     public var frames: Frames
+    public var quality: Quality
     public var jitterBufferDelayMs: Summary
     public var endToEndLatencyMs: Summary
+    public var rtcp: RTCP
     public var bitrate: Bitrate
     public var cpu: CPU
 
@@ -19,7 +22,45 @@ public struct LoopbackReport: Codable, Sendable, Equatable {
         public var complexity: Int
         public var fec: Bool
         public var dtx: Bool
+        /// "adaptive" or "fixed".
+        public var jitterBuffer: String
         public var jitterTargetMs: Double
+    }
+
+    /// The simulated network between the nodes.
+    public struct Network: Codable, Sendable, Equatable {
+        /// The impairment spec in canonical form, or "none".
+        public var impairment: String
+        /// Media packets the impairment dropped / delivered twice.
+        public var dropped: Int
+        public var duplicated: Int
+    }
+
+    /// Playout quality figures derived from the counters.
+    public struct Quality: Codable, Sendable, Equatable {
+        /// Packets that arrived after their playout time, % of packets sent.
+        public var lateLossPercent: Double
+        /// Frames rebuilt from the next packet's FEC, % of frames encoded.
+        public var fecRecoveredPercent: Double
+        /// Frames concealed by PLC, % of frames encoded.
+        public var concealedPercent: Double
+        /// Audio added plus removed by time-stretching, ms.
+        public var stretchMs: Double
+        /// E-model (ITU-T G.107, simplified) MOS from the mean end-to-end delay and the concealed share.
+        public var meanOpinionScore: Double
+    }
+
+    /// RTCP between the nodes and what the sender made of it.
+    public struct RTCP: Codable, Sendable, Equatable {
+        /// Receiver reports the sender took into account.
+        public var receiverReports: Int
+        /// Times the sender changed its encoder settings because of them.
+        public var adaptations: Int
+        /// Round-trip time from the last report echoing a sender report, ms (nil: none yet).
+        public var roundTripMs: Double?
+        /// The encoder's expected-loss setting and bitrate at the end.
+        public var finalExpectedLossPercent: Int
+        public var finalBitrate: Int
     }
 
     /// Frame and packet counts, sender side then receiver side.
@@ -45,6 +86,13 @@ public struct LoopbackReport: Codable, Sendable, Equatable {
         public var comfortNoise: Int
         /// Frames decoded from a received packet.
         public var decoded: Int
+        /// Missing frames rebuilt from the next packet's in-band FEC.
+        public var fecRecovered: Int
+        /// Packets decoded right after concealment.
+        public var merged: Int
+        /// Packets shortened / lengthened by time-stretching to move the delay toward its target.
+        public var accelerated: Int
+        public var preemptiveExpanded: Int
     }
 
     /// Mean, 95th percentile and maximum of a series.

@@ -36,6 +36,17 @@ enum TestSupport {
         return (status ?? -1, output.stdout, output.stderr)
     }
 
+    /// Like `bestCorrelation`, on copies averaged down by `factor` first: cheap for long lag searches
+    /// (time-stretched output can be shifted by tens of milliseconds).
+    static func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int, decimatedBy factor: Int) -> Double {
+        func decimate(_ x: [Float]) -> [Float] {
+            stride(from: 0, to: x.count - factor + 1, by: factor).map { start in
+                x[start..<(start + factor)].reduce(0, +) / Float(factor)
+            }
+        }
+        return bestCorrelation(decimate(a), decimate(b), maxLag: maxLag / factor)
+    }
+
     /// Normalised cross-correlation of `a` and `b` at the best lag within +-`maxLag` samples.
     static func bestCorrelation(_ a: [Float], _ b: [Float], maxLag: Int) -> Double {
         let count = min(a.count, b.count)

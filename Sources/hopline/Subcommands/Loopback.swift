@@ -1,5 +1,8 @@
 import ArgumentParser
+import HoplineCore
 import HoplineNode
+
+extension LoopbackOptions.JitterBufferMode: ExpressibleByArgument {}
 
 extension Hopline {
     /// `hopline loopback`: a WAV file through a complete call pipeline on this machine.
@@ -26,8 +29,20 @@ extension Hopline {
         @Flag(help: "Run on a virtual clock as fast as the CPU allows (same results every run).")
         var fast = false
 
-        @Option(name: .customLong("jitter-ms"), help: ArgumentHelp("Jitter buffer target delay in ms (default from the config: 20).", valueName: "ms"))
+        @Option(name: .customLong("jitter-ms"), help: ArgumentHelp("Jitter buffer delay in ms: fixed mode's delay, adaptive mode's starting target (default from the config: 20).", valueName: "ms"))
         var jitterTargetMilliseconds: Double?
+
+        @Option(name: .customLong("jitter-buffer"), help: ArgumentHelp("Jitter buffer: adaptive or fixed (default from the config: adaptive).", valueName: "mode"))
+        var jitterBufferMode: LoopbackOptions.JitterBufferMode?
+
+        @Option(help: ArgumentHelp("Impair the network between the nodes: a preset name or key=value list, e.g. \"loss=5%,jitter=30ms\" or \"wifi,seed=3\" (presets and keys below).", valueName: "spec"))
+        var impair: String?
+
+        @Option(help: ArgumentHelp("Draw the jitter buffer's timeline (arrivals, losses, target and actual delay, playout operations) as SVG.", valueName: "file.svg"))
+        var plot: String?
+
+        @Option(name: .customLong("rtcp-interval-ms"), help: ArgumentHelp("RTCP report interval; the sender adapts FEC and bitrate to receiver reports. 0 turns RTCP off.", valueName: "ms"))
+        var receiverReportIntervalMilliseconds = 1_000
 
         @Flag(help: "Print the report as JSON instead of text.")
         var json = false
@@ -45,16 +60,26 @@ extension Hopline {
             if let jitterTargetMilliseconds, !(0...1_000).contains(jitterTargetMilliseconds) {
                 throw ValidationError("--jitter-ms \(jitterTargetMilliseconds) is out of range (expected 0...1000)")
             }
+            if !(0...60_000).contains(receiverReportIntervalMilliseconds) {
+                throw ValidationError("--rtcp-interval-ms \(receiverReportIntervalMilliseconds) is out of range (expected 0...60000)")
+            }
+            if let impair {
+                do { _ = try ImpairmentSpec(parsing: impair) } catch { throw ValidationError("--impair: \(error)") }
+            }
         }
 
         func run() throws {
             let configuration = try config.load()
             let options = LoopbackOptions(
                 codec: codec.applied(to: configuration.codec),
+                jitterBuffer: jitterBufferMode ?? configuration.jitterBufferMode,
                 jitterTargetMilliseconds: jitterTargetMilliseconds ?? configuration.jitterTargetMilliseconds,
+                impairment: try impair.map { try ImpairmentSpec(parsing: $0) },
+                receiverReportIntervalMilliseconds: receiverReportIntervalMilliseconds,
                 pacing: fast ? .fast : .realTime,
                 playoutChunkMilliseconds: configuration.playoutPeriodMilliseconds)
-            let job = LoopbackFileJob(inputPath: input, outputPath: output, outputRate: outputRate, options: options)
+            let job = LoopbackFileJob(
+                inputPath: input, outputPath: output, outputRate: outputRate, plotPath: plot, options: options)
             var bar: ProgressBar?
             let report: LoopbackReport
             do {

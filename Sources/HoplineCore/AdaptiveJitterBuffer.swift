@@ -1,0 +1,256 @@
+/// A jitter buffer whose delay follows the network: small on a clean path, larger under jitter, back down
+/// when the network calms. Built from small parts after WebRTC NetEq: a `PacketBuffer`, a `DelayEstimator`
+/// (target from a high quantile of relative arrival delay, with forgetting), a buffer-level filter (the
+/// smoothed delay actually being played), and the decision logic in `nextOperation`, which returns one
+/// `PlayoutOperation` per call.
+///
+/// How delay moves: when the buffer runs dry the playout point *holds* (concealment without skipping
+/// ahead), so a late burst is played rather than dropped and the delay grows by the stall; when the
+/// filtered delay is above target packets are accelerated (time-compressed), below target they are
+/// pre-emptively expanded. After a pause (DTX or stall) playout resumes only once the next packet has its
+/// target delay, so every talkspurt starts at the target. A single missing packet with its successor at
+/// hand is rebuilt from the successor's in-band FEC; when losses are seen the target keeps one frame
+/// spare so the successor is there in time. Clock drift moves the delay floor slowly; the floor is a
+/// windowed minimum and stretching follows it.
+public struct AdaptiveJitterBuffer: JitterBuffer {
+    /// Tuning; defaults are what the quality benchmark measured as best (README, issue notes).
+    public struct Configuration: Equatable, Sendable {
+        /// Target used until enough packets have been seen to estimate one, milliseconds.
+        public var initialTargetMilliseconds: Double = 20
+        public var minimumTargetMilliseconds: Double = 0
+        public var maximumTargetMilliseconds: Double = 1_000
+        /// Added to the estimated target, milliseconds: the playout period. Decisions are taken once per
+        /// period, so a packet arriving just after one waits up to a period for the next; without this
+        /// margin a slowly drifting arrival phase would run the buffer dry once per period slipped.
+        public var safetyMarginMilliseconds: Double = 10
+        /// Keep one frame spare for FEC while losses have been seen recently.
+        public var reserveFrameForFEC = true
+        /// How far above target the filtered delay may rise before packets are accelerated, at least (ms).
+        public var accelerateThresholdMilliseconds: Double = 8
+        /// How far below target it may fall before packets are pre-emptively expanded, at least (ms): small,
+        /// because below target the buffer is close to running dry.
+        public var expandThresholdMilliseconds: Double = 1
+        /// Longest the playout point holds waiting for a packet before giving the gap up as lost (ms).
+        public var maximumHoldMilliseconds: Double = 1_000
+        /// Packets a stream must have before the estimate replaces the initial target.
+        public var warmUpPackets = 10
+        public var estimator = DelayEstimator.Configuration()
+        /// Record arrivals and decisions in `timeline`.
+        public var recordsTimeline = false
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public private(set) var statistics = JitterBufferStatistics()
+    public private(set) var timeline: [JitterBufferEvent] = []
+
+    private var buffer = PacketBuffer()
+    private var estimator: DelayEstimator
+    private var playoutTimestamp: Int64?
+    private var lastPlayedSequence: Int64?
+    private var lastDuration = 960
+    /// When the buffer ran dry while playing (nil while playing normally).
+    private var holdingSince: ClockInstant?
+    private var filteredDelay: Double?
+    /// Exponentially weighted share of frames lost recently (0...1).
+    private var recentLoss = 0.0
+    private var unclassifiedUnderrunFrames = 0
+    private var previousWasConcealment = false
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        estimator = DelayEstimator(configuration: configuration.estimator)
+    }
+
+    /// The delay the buffer currently aims for, milliseconds after a packet's earliest possible arrival.
+    public var targetDelayMilliseconds: Double {
+        var target = configuration.initialTargetMilliseconds
+        if estimator.count >= configuration.warmUpPackets {
+            target = estimator.targetMilliseconds + configuration.safetyMarginMilliseconds
+            if configuration.reserveFrameForFEC && recentLoss > 0.002 { target += Double(lastDuration) / 48 }
+        }
+        return min(max(target, configuration.minimumTargetMilliseconds), configuration.maximumTargetMilliseconds)
+    }
+
+    /// The smoothed delay being played (ms), once playout has started.
+    public var playedDelayMilliseconds: Double? { filteredDelay }
+
+    public mutating func insert(_ packet: RTPPacket, duration: Int, arrival: ClockInstant) -> JitterBufferInsertResult {
+        var admission = buffer.admit(packet, duration: duration, arrival: arrival)
+        var result = JitterBufferInsertResult.accepted
+        if case .newStream = admission {
+            restart()
+            statistics.streamResets += 1
+            result = .acceptedNewStream
+            admission = buffer.admit(packet, duration: duration, arrival: arrival)
+        }
+        guard case .fresh(let buffered) = admission else {
+            statistics.duplicates += 1
+            return .duplicate
+        }
+        let media = Double(buffered.extendedTimestamp) / 48
+        if let playoutTimestamp, buffered.extendedTimestamp - playoutTimestamp > Int64(48 * configuration.maximumTargetMilliseconds * 4) {
+            // Far ahead of anything bridgeable (sender restart, clock jump): start over from this packet.
+            restart()
+            statistics.streamResets += 1
+            return insert(packet, duration: duration, arrival: arrival)
+        }
+        estimator.record(arrival: arrival, mediaMilliseconds: media)
+        let late = playoutTimestamp.map { buffered.extendedTimestamp < $0 } ?? false
+        if configuration.recordsTimeline {
+            let relative = arrival.milliseconds - media - (estimator.floorMilliseconds ?? 0)
+            timeline.append(.arrival(time: arrival, sequence: buffered.extendedSequence, relativeDelayMs: relative, late: late))
+        }
+        if late {
+            statistics.late += 1
+            return .late
+        }
+        statistics.inserted += 1
+        buffer.store(buffered)
+        return result
+    }
+
+    public mutating func nextOperation(now: ClockInstant) -> PlayoutOperation {
+        let operation = decide(now: now)
+        if configuration.recordsTimeline, operation != .waiting {
+            timeline.append(
+                .decision(time: now, operation: operation.name, targetMs: targetDelayMilliseconds, delayMs: filteredDelay ?? 0))
+        }
+        return operation
+    }
+
+    public mutating func didStretch(bySamples samples: Int) {
+        statistics.stretchedSamples += abs(samples)
+        if let filteredDelay { self.filteredDelay = filteredDelay + Double(samples) / 48 }
+    }
+
+    // MARK: - Decision logic
+
+    private mutating func decide(now: ClockInstant) -> PlayoutOperation {
+        guard let playoutTimestamp else { return start(now: now) }
+        if let holdingSince { return resume(now: now, holdingSince: holdingSince, playoutTimestamp: playoutTimestamp) }
+        guard let next = buffer.first else {
+            // The buffer ran dry: hold the playout point and conceal until something arrives.
+            holdingSince = now
+            return expand()
+        }
+        if next.extendedTimestamp == playoutTimestamp { return play(buffer.removeFirst(), now: now) }
+        // The packet for this slot is missing but a later one is here.
+        let gap = Int(next.extendedTimestamp - playoutTimestamp)
+        if let lastPlayedSequence, next.extendedSequence == lastPlayedSequence + 1 {
+            let samples = min(gap, lastDuration)
+            self.playoutTimestamp = playoutTimestamp + Int64(samples)
+            statistics.comfortNoise += 1
+            return .comfortNoise(samples: samples)
+        }
+        noteLoss(true)
+        if gap <= lastDuration {
+            self.playoutTimestamp = next.extendedTimestamp
+            statistics.fecRecovered += 1
+            previousWasConcealment = true
+            return .recoverFromFEC(next: next, samples: gap)
+        }
+        self.playoutTimestamp = playoutTimestamp + Int64(lastDuration)
+        statistics.concealed += 1
+        previousWasConcealment = true
+        return .conceal(samples: lastDuration)
+    }
+
+    /// Before the first packet plays: wait until it has the target delay.
+    private mutating func start(now: ClockInstant) -> PlayoutOperation {
+        guard let first = buffer.first, now >= playableTime(of: first) else { return .waiting }
+        playoutTimestamp = first.extendedTimestamp
+        return play(buffer.removeFirst(), now: now)
+    }
+
+    /// While holding after the buffer ran dry: keep concealing until the next packet is due, then pick up.
+    private mutating func resume(now: ClockInstant, holdingSince: ClockInstant, playoutTimestamp: Int64) -> PlayoutOperation {
+        let heldTooLong = now.milliseconds(since: holdingSince) >= configuration.maximumHoldMilliseconds
+        guard let next = buffer.first, now >= playableTime(of: next) || heldTooLong || next.extendedTimestamp == playoutTimestamp
+        else { return expand() }
+        self.holdingSince = nil
+        let gap = next.extendedTimestamp - playoutTimestamp
+        let contiguous = lastPlayedSequence.map { next.extendedSequence == $0 + 1 } ?? false
+        classifyUnderrun(asPause: contiguous && next.packet.marker)
+        if gap > 0 && !contiguous {
+            noteLoss(true)
+            if gap >= Int64(lastDuration) {
+                // The frame just before `next` is gone: rebuild it from `next`'s FEC, then play `next`.
+                self.playoutTimestamp = next.extendedTimestamp
+                statistics.fecRecovered += 1
+                return .recoverFromFEC(next: next, samples: lastDuration)
+            }
+        }
+        self.playoutTimestamp = next.extendedTimestamp
+        return play(buffer.removeFirst(), now: now)
+    }
+
+    /// Plays the packet at the playout point: normally, or stretched toward the target delay.
+    private mutating func play(_ packet: BufferedPacket, now: ClockInstant) -> PlayoutOperation {
+        playoutTimestamp = packet.extendedTimestamp + Int64(packet.duration)
+        let delay = now.milliseconds - expectedArrivalMilliseconds(packet)
+        let filtered = filteredDelay.map { $0 + (delay - $0) / 8 } ?? delay
+        filteredDelay = filtered
+        lastPlayedSequence = packet.extendedSequence
+        lastDuration = packet.duration
+        noteLoss(false)
+        statistics.played += 1
+        if previousWasConcealment {
+            previousWasConcealment = false
+            statistics.merged += 1
+            return .merge(packet)
+        }
+        let target = targetDelayMilliseconds
+        let upper = target + max(configuration.accelerateThresholdMilliseconds, target / 4)
+        if filtered > upper, delay > target {
+            // Remove no more than brings the delay back to target.
+            statistics.accelerated += 1
+            return .accelerate(packet, maximumSamples: Int((filtered - target) * 48))
+        }
+        if filtered < target - max(configuration.expandThresholdMilliseconds, target / 4), delay < target {
+            // Add no more than keeps the delay below the accelerate limit, so the two never see-saw.
+            statistics.preemptiveExpanded += 1
+            return .preemptiveExpand(packet, maximumSamples: Int((upper - filtered - 1) * 48))
+        }
+        return .normal(packet)
+    }
+
+    /// Conceals one playout period's worth while holding (at most 10 ms, so pick-up is prompt).
+    private mutating func expand() -> PlayoutOperation {
+        unclassifiedUnderrunFrames += 1
+        previousWasConcealment = true
+        return .conceal(samples: min(lastDuration, 480))
+    }
+
+    /// Frames concealed while dry were a DTX pause or losses/stall; counted once the next packet tells.
+    private mutating func classifyUnderrun(asPause: Bool) {
+        if asPause { statistics.comfortNoise += unclassifiedUnderrunFrames } else { statistics.concealed += unclassifiedUnderrunFrames }
+        unclassifiedUnderrunFrames = 0
+    }
+
+    /// When `packet` could have arrived at the earliest (the delay floor), milliseconds on the buffer's clock.
+    private func expectedArrivalMilliseconds(_ packet: BufferedPacket) -> Double {
+        Double(packet.extendedTimestamp) / 48 + (estimator.floorMilliseconds ?? packet.arrival.milliseconds - Double(packet.extendedTimestamp) / 48)
+    }
+
+    /// When `packet` has waited the target delay.
+    private func playableTime(of packet: BufferedPacket) -> ClockInstant {
+        .milliseconds(expectedArrivalMilliseconds(packet) + targetDelayMilliseconds)
+    }
+
+    private mutating func noteLoss(_ lost: Bool) {
+        recentLoss += ((lost ? 1 : 0) - recentLoss) / 250
+    }
+
+    private mutating func restart() {
+        buffer.reset()
+        estimator.reset()
+        playoutTimestamp = nil
+        lastPlayedSequence = nil
+        holdingSince = nil
+        filteredDelay = nil
+        unclassifiedUnderrunFrames = 0
+        previousWasConcealment = false
+    }
+}

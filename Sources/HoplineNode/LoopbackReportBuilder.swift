@@ -1,0 +1,63 @@
+import HoplineCore
+import HoplineMedia
+
+/// Turns the counters of a finished loopback run into a `LoopbackReport`.
+struct LoopbackReportBuilder {
+    let options: LoopbackOptions
+
+    func report(
+        audioSamples: Int, sender: MediaSender, receiver: MediaReceiver, latency: DelaySummary,
+        network: LabNetworkCounters, cpuSeconds: Double, wallSeconds: Double
+    ) -> LoopbackReport {
+        let audioSeconds = Double(audioSamples) / 48_000
+        let jitter = receiver.jitterStatistics
+        let counters = receiver.counters
+        let sent = sender.statistics
+        func summary(_ values: DelaySummary) -> LoopbackReport.Summary {
+            LoopbackReport.Summary(mean: values.mean, p95: values.percentile(95), max: values.maximum)
+        }
+        func percent(_ count: Int, of total: Int) -> Double { total > 0 ? 100 * Double(count) / Double(total) : 0 }
+        let frames = LoopbackReport.Frames(
+            encoded: sent.framesEncoded, sent: sent.packetsSent, dtxSuppressed: sent.framesSuppressedByDTX,
+            received: jitter.inserted, late: jitter.late, lost: max(0, receiver.reception.cumulativeLost),
+            duplicates: jitter.duplicates,
+            malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable,
+            concealed: jitter.concealed, comfortNoise: jitter.comfortNoise, decoded: counters.framesDecoded,
+            fecRecovered: jitter.fecRecovered, merged: jitter.merged, accelerated: jitter.accelerated,
+            preemptiveExpanded: jitter.preemptiveExpanded)
+        let concealedPercent = percent(jitter.concealed, of: sent.framesEncoded)
+        let quality = LoopbackReport.Quality(
+            lateLossPercent: percent(jitter.late, of: sent.packetsSent),
+            fecRecoveredPercent: percent(jitter.fecRecovered, of: sent.framesEncoded),
+            concealedPercent: concealedPercent,
+            stretchMs: Double(jitter.stretchedSamples) / 48,
+            meanOpinionScore: EModel.meanOpinionScore(oneWayDelayMilliseconds: latency.mean, lossPercent: concealedPercent))
+        return LoopbackReport(
+            audioSeconds: audioSeconds,
+            pacing: options.pacing.rawValue,
+            codec: .init(
+                bitrate: options.codec.bitrate, frameMs: options.codec.frameMilliseconds,
+                complexity: options.codec.complexity, fec: options.codec.forwardErrorCorrection,
+                dtx: options.codec.discontinuousTransmission, jitterBuffer: options.jitterBuffer.rawValue,
+                jitterTargetMs: options.jitterTargetMilliseconds),
+            network: .init(
+                impairment: options.impairment?.description ?? "none", dropped: network.dropped,
+                duplicated: network.duplicated),
+            frames: frames,
+            quality: quality,
+            jitterBufferDelayMs: summary(receiver.bufferDelay),
+            endToEndLatencyMs: summary(latency),
+            rtcp: .init(
+                receiverReports: sent.receiverReports, adaptations: sent.adaptations,
+                roundTripMs: sender.adaptation.roundTripMilliseconds,
+                finalExpectedLossPercent: sender.adaptation.current.expectedLossPercent,
+                finalBitrate: sender.adaptation.current.bitrate),
+            bitrate: .init(
+                payloadKbps: Double(sent.payloadBytesSent) * 8 / audioSeconds / 1000,
+                onWireKbps: Double(sent.payloadBytesSent + sent.packetsSent * 40) * 8 / audioSeconds / 1000),
+            cpu: .init(
+                cpuSeconds: cpuSeconds, wallSeconds: wallSeconds,
+                realTimeFactor: wallSeconds > 0 ? audioSeconds / wallSeconds : 0,
+                coreFraction: cpuSeconds / audioSeconds))
+    }
+}
