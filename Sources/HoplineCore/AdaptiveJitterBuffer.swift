@@ -55,7 +55,11 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     private var filteredDelay: Double?
     /// Exponentially weighted share of frames lost recently (0...1).
     private var recentLoss = 0.0
-    private var unclassifiedUnderrunFrames = 0
+    /// Exponentially weighted share of packets arriving after a later-numbered one (0...1).
+    private var recentReordering = 0.0
+    private var highestSequence: Int64?
+    /// Audio concealed while the buffer was dry, not yet classified as loss or pause (48 kHz samples).
+    private var unclassifiedUnderrunSamples = 0
     private var previousWasConcealment = false
 
     public init(configuration: Configuration = Configuration()) {
@@ -97,6 +101,9 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             return insert(packet, duration: duration, arrival: arrival)
         }
         estimator.record(arrival: arrival, mediaMilliseconds: media)
+        let reordered = highestSequence.map { buffered.extendedSequence < $0 } ?? false
+        recentReordering += ((reordered ? 1 : 0) - recentReordering) / 100
+        highestSequence = max(highestSequence ?? buffered.extendedSequence, buffered.extendedSequence)
         let late = playoutTimestamp.map { buffered.extendedTimestamp < $0 } ?? false
         if configuration.recordsTimeline {
             let relative = arrival.milliseconds - media - (estimator.floorMilliseconds ?? 0)
@@ -167,11 +174,22 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     /// While holding after the buffer ran dry: keep concealing until the next packet is due, then pick up.
     private mutating func resume(now: ClockInstant, holdingSince: ClockInstant, playoutTimestamp: Int64) -> PlayoutOperation {
         let heldTooLong = now.milliseconds(since: holdingSince) >= configuration.maximumHoldMilliseconds
-        guard let next = buffer.first, now >= playableTime(of: next) || heldTooLong || next.extendedTimestamp == playoutTimestamp
-        else { return expand() }
-        self.holdingSince = nil
+        guard let next = buffer.first else { return expand() }
         let gap = next.extendedTimestamp - playoutTimestamp
         let contiguous = lastPlayedSequence.map { next.extendedSequence == $0 + 1 } ?? false
+        if let lastPlayedSequence, !contiguous, gap > 0, recentReordering < 0.01,
+            gap <= Int64(lastDuration) * (next.extendedSequence - lastPlayedSequence)
+        {
+            // A later packet is here, the sequence gap accounts for the whole timestamp gap, and this path
+            // does not reorder: the missing packets are lost, not late. Stop holding and go on slot by slot
+            // (conceal, then FEC for the last one). On a reordering path the hold goes on instead, since the
+            // missing packet is probably still on its way.
+            self.holdingSince = nil
+            classifyUnderrun(asPause: false)
+            return decide(now: now)
+        }
+        guard now >= playableTime(of: next) || heldTooLong || gap == 0 else { return expand() }
+        self.holdingSince = nil
         classifyUnderrun(asPause: contiguous && next.packet.marker)
         if gap > 0 && !contiguous {
             noteLoss(true)
@@ -218,15 +236,17 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
 
     /// Conceals one playout period's worth while holding (at most 10 ms, so pick-up is prompt).
     private mutating func expand() -> PlayoutOperation {
-        unclassifiedUnderrunFrames += 1
+        let samples = min(lastDuration, 480)
+        unclassifiedUnderrunSamples += samples
         previousWasConcealment = true
-        return .conceal(samples: min(lastDuration, 480))
+        return .conceal(samples: samples)
     }
 
-    /// Frames concealed while dry were a DTX pause or losses/stall; counted once the next packet tells.
+    /// Audio concealed while dry was a DTX pause or losses/stall; counted, in frames, once the next packet tells.
     private mutating func classifyUnderrun(asPause: Bool) {
-        if asPause { statistics.comfortNoise += unclassifiedUnderrunFrames } else { statistics.concealed += unclassifiedUnderrunFrames }
-        unclassifiedUnderrunFrames = 0
+        let frames = (unclassifiedUnderrunSamples + lastDuration - 1) / lastDuration
+        if asPause { statistics.comfortNoise += frames } else { statistics.concealed += frames }
+        unclassifiedUnderrunSamples = 0
     }
 
     /// When `packet` could have arrived at the earliest (the delay floor), milliseconds on the buffer's clock.
@@ -250,7 +270,9 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         lastPlayedSequence = nil
         holdingSince = nil
         filteredDelay = nil
-        unclassifiedUnderrunFrames = 0
+        highestSequence = nil
+        recentReordering = 0
+        unclassifiedUnderrunSamples = 0
         previousWasConcealment = false
     }
 }

@@ -26,27 +26,27 @@ extension ImpairmentSpec {
                 reordering: false, stall: Stall(durationMilliseconds: 150, periodMilliseconds: 10_000))),
         ImpairmentPreset(
             name: "congested",
-            summary: "a congested bottleneck: tail-drop bursts (7.4 % loss, mean burst 4), a swelling FIFO queue",
+            summary: "a congested bottleneck: tail-drop bursts (7.4% loss, mean burst 4), a swelling FIFO queue",
             spec: ImpairmentSpec(
                 burstLoss: BurstLoss(p: 0.02, r: 0.25), delayMilliseconds: 60, jitterMilliseconds: 20,
                 jitterDistribution: .pareto, reordering: false)),
         ImpairmentPreset(
             name: "mobile",
-            summary: "cellular: ~4.2 % loss partly in bursts, heavy-tailed jitter that reorders, duplicates, a 300 ms handover every 8 s",
+            summary: "cellular: ~4.2% loss partly in bursts, heavy-tailed jitter that reorders, duplicates, a 300 ms handover every 8 s",
             spec: ImpairmentSpec(
                 lossPercent: 1, burstLoss: BurstLoss(p: 0.01, r: 0.3), delayMilliseconds: 80,
                 jitterMilliseconds: 25, jitterDistribution: .pareto, duplicatePercent: 0.5,
                 stall: Stall(durationMilliseconds: 300, periodMilliseconds: 8_000))),
-        ImpairmentPreset(name: "loss3", summary: "3 % independent loss", spec: ImpairmentSpec(lossPercent: 3)),
-        ImpairmentPreset(name: "loss10", summary: "10 % independent loss", spec: ImpairmentSpec(lossPercent: 10)),
+        ImpairmentPreset(name: "loss3", summary: "3% independent loss", spec: ImpairmentSpec(lossPercent: 3)),
+        ImpairmentPreset(name: "loss10", summary: "10% independent loss", spec: ImpairmentSpec(lossPercent: 10)),
         ImpairmentPreset(
-            name: "burst", summary: "burst loss: 4.8 % in bursts of mean 5 packets",
+            name: "burst", summary: "burst loss: 4.8% in bursts of mean 5 packets",
             spec: ImpairmentSpec(burstLoss: BurstLoss(p: 0.01, r: 0.2))),
         ImpairmentPreset(
             name: "jitter30", summary: "normal jitter, standard deviation 30 ms around 90 ms (reorders)",
             spec: ImpairmentSpec(delayMilliseconds: 90, jitterMilliseconds: 30)),
         ImpairmentPreset(
-            name: "jitter60loss5", summary: "normal jitter, standard deviation 60 ms around 180 ms, and 5 % loss",
+            name: "jitter60loss5", summary: "normal jitter, standard deviation 60 ms around 180 ms, and 5% loss",
             spec: ImpairmentSpec(lossPercent: 5, delayMilliseconds: 180, jitterMilliseconds: 60)),
         ImpairmentPreset(
             name: "pareto30", summary: "heavy-tailed jitter: 40 ms plus a Pareto delay of mean 30 ms (reorders)",
@@ -62,14 +62,5 @@ extension ImpairmentSpec {
     /// The preset called `name`, or nil.
     public static func preset(named name: String) -> ImpairmentPreset? {
         presets.first { $0.name == name }
-    }
-
-    /// The presets as help text: one `name  parameters  -- summary` line each.
-    public static var presetHelp: String {
-        let width = presets.map(\.name.count).max() ?? 0
-        return presets.map { preset in
-            let pad = String(repeating: " ", count: width - preset.name.count)
-            return "\(preset.name)\(pad)  \(preset.spec.description)\n\(String(repeating: " ", count: width + 2))\(preset.summary)"
-        }.joined(separator: "\n")
     }
 }

@@ -34,7 +34,13 @@ struct ImpairmentRandom: RandomNumberGenerator, Sendable {
 
     /// A uniform Double strictly inside (0, 1): safe for logarithms and negative powers.
     mutating func unitOpen() -> Double {
-        (Double(next() >> 11) + 0.5) * 0x1.0p-53
+        ImpairmentRandom.openUnit(next())
+    }
+
+    /// Maps 64 random bits into (0, 1): the midpoints of 2^52 equal cells. 52 bits, not 53, so that adding
+    /// 0.5 stays exact and the largest value is 1 - 2^-53, never 1.
+    static func openUnit(_ bits: UInt64) -> Double {
+        (Double(bits >> 12) + 0.5) * 0x1.0p-52
     }
 
     /// A standard normal sample (the inverse normal CDF of one uniform): always consumes exactly one output.

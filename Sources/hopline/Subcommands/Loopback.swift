@@ -15,7 +15,14 @@ extension Hopline {
                 RTP, played out through the jitter buffer, and written to --out with the same length. A report \
                 follows: frames sent/received/late/lost/concealed, jitter-buffer delay, end-to-end latency, \
                 bitrate and CPU time.
-                """)
+
+                --impair SPEC: comma-separated key=value items, optionally led by one preset name whose settings \
+                later items override (e.g. "wifi,seed=3"). Keys: loss=PERCENT, burst=P/R[/H[/K]] (Gilbert-Elliott), \
+                delay=MS, jitter=MS, jitter-dist=normal|pareto, reorder=on|off, dup=PERCENT, \
+                stall=DURATION/PERIOD, skew=PPM, seed=N. The same seed gives the same packet fates.
+
+                Presets:
+                """ + ImpairmentSpec.presetHelp)
 
         @Option(name: .customLong("in"), help: ArgumentHelp("Input WAV file.", valueName: "file.wav"))
         var input: String

@@ -1,0 +1,10 @@
+/// The `exportKey` labels Hopline defines, one per purpose and direction, so that no two uses of the
+/// handshake's keying material ever share bytes.
+public enum NoiseExportLabel {
+    /// SRTP master key and salt for media the initiator sends: the initiator's outbound SRTP context and
+    /// the responder's inbound one.
+    public static let srtpInitiatorToResponder = "hopline srtp initiator to responder"
+    /// SRTP master key and salt for media the responder sends: the responder's outbound SRTP context and
+    /// the initiator's inbound one.
+    public static let srtpResponderToInitiator = "hopline srtp responder to initiator"
+}

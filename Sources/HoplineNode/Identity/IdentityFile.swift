@@ -1,0 +1,80 @@
+import Foundation
+import HoplineNet
+import TOMLKit
+
+/// The text of an identity file: a small TOML document with the two private keys in base64.
+///
+/// ```toml
+/// # Hopline node identity. Secret: anyone with this file can act as this node. Keep it mode 0600.
+/// format = 1
+/// node_id = "hl-..."                  # derived from x25519_private_key; checked on load
+/// x25519_private_key = "BASE64"       # Curve25519 key agreement, 32 bytes
+/// ed25519_private_key = "BASE64"      # Ed25519 signing, 32 bytes
+/// ```
+enum IdentityFile {
+    static let format = 1
+    static let maximumSize = 16 * 1024
+
+    static func text(of identity: NodeIdentity) -> String {
+        """
+        # Hopline node identity. Secret: anyone with this file can act as this node. Keep it mode 0600.
+        # The node ID is derived from x25519_private_key; `hopline id` prints it.
+        format = \(format)
+        node_id = "\(identity.nodeID)"
+        x25519_private_key = "\(Data(identity.keyAgreementPrivateKeyBytes).base64EncodedString())"
+        ed25519_private_key = "\(Data(identity.signingPrivateKeyBytes).base64EncodedString())"
+
+        """
+    }
+
+    /// Parses and checks the text; `path` only names the file in errors.
+    static func parse(_ text: String, path: String) throws(IdentityStoreError) -> NodeIdentity {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .malformed(path: path, reason: "TOML syntax error at line \(error.source.begin.line): \(error.description)")
+        } catch {
+            throw .malformed(path: path, reason: "TOML syntax error: \(error)")
+        }
+        let known: Set<String> = ["format", "node_id", "x25519_private_key", "ed25519_private_key"]
+        for key in table.keys where !known.contains(key) {
+            throw .malformed(path: path, reason: "unknown key '\(key)' (expected \(known.sorted().joined(separator: ", ")))")
+        }
+        guard let format = table["format"]?.int else {
+            throw .malformed(path: path, reason: "missing or non-integer 'format' (expected format = \(Self.format))")
+        }
+        guard format == Self.format else {
+            throw .malformed(path: path, reason: "format \(format) is not supported (expected \(Self.format))")
+        }
+        let keyAgreement = try key("x25519_private_key", in: table, path: path)
+        let signing = try key("ed25519_private_key", in: table, path: path)
+        let identity: NodeIdentity
+        do {
+            identity = try NodeIdentity(keyAgreementPrivateKey: keyAgreement, signingPrivateKey: signing)
+        } catch {
+            throw .malformed(path: path, reason: error.description)
+        }
+        guard let written = table["node_id"]?.string else {
+            throw .malformed(path: path, reason: "missing 'node_id' (expected node_id = \"\(identity.nodeID)\")")
+        }
+        guard (try? NodeID(parsing: written)) == identity.nodeID else {
+            throw .malformed(
+                path: path, reason: "node_id \"\(written)\" does not match the keys (expected \"\(identity.nodeID)\")")
+        }
+        return identity
+    }
+
+    private static func key(_ name: String, in table: TOMLTable, path: String) throws(IdentityStoreError) -> [UInt8] {
+        guard let text = table[name]?.string else {
+            throw .malformed(path: path, reason: "missing or non-string '\(name)' (expected 32 bytes in base64)")
+        }
+        guard let data = Data(base64Encoded: text) else {
+            throw .malformed(path: path, reason: "'\(name)' is not valid base64")
+        }
+        guard data.count == 32 else {
+            throw .malformed(path: path, reason: "'\(name)' holds \(data.count) bytes (expected 32)")
+        }
+        return Array(data)
+    }
+}

@@ -1,0 +1,37 @@
+/// Helpers shared by the Noise and identity tests (named to stay clear of other test files' helpers).
+enum NoiseTestSupport {
+    struct BadHex: Error { let text: String }
+
+    /// Decodes hex (either case); throws on odd length or a non-hex character.
+    static func hex(_ text: String) throws -> [UInt8] {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { throw BadHex(text: text) }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                throw BadHex(text: text)
+            }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
+    static func randomBytes<G: RandomNumberGenerator>(_ count: Int, using generator: inout G) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+}
+
+/// SplitMix64: a tiny seeded generator, so fuzz loops damage messages the same way every run.
+struct NoiseSeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
