@@ -226,7 +226,7 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             statistics.accelerated += 1
             return .accelerate(packet, maximumSamples: Int((filtered - target) * 48))
         }
-        if filtered < target - max(configuration.expandThresholdMilliseconds, target / 4), delay < target {
+        if filtered < target - max(configuration.expandThresholdMilliseconds, target / 10), delay < target {
             // Add no more than keeps the delay below the accelerate limit, so the two never see-saw.
             statistics.preemptiveExpanded += 1
             return .preemptiveExpand(packet, maximumSamples: Int((upper - filtered - 1) * 48))

@@ -1,0 +1,33 @@
+import HoplineCodec
+import HoplineCore
+import HoplineMedia
+import XCTest
+
+final class SenderAdaptationTests: XCTestCase {
+    private func block(fraction: UInt8, lsr: UInt32 = 0, dlsr: UInt32 = 0) -> RTCPPacket.ReportBlock {
+        RTCPPacket.ReportBlock(
+            sourceSSRC: 1, fractionLost: fraction, cumulativeLost: 0, extendedHighestSequence: 0, jitter: 0,
+            lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
+    }
+
+    func testPlansFECForTheMeasuredLossAndBacksOffUnderHeavyLoss() {
+        var adaptation = SenderAdaptation(base: OpusSettings(bitrate: 32_000, expectedLossPercent: 5))
+        XCTAssertEqual(adaptation.receive(block(fraction: 26), nowNTP: 0)?.expectedLossPercent, 11)  // 26/256 = 10.2 %
+        for _ in 0..<10 { _ = adaptation.receive(block(fraction: 77), nowNTP: 0) }  // 30 %
+        XCTAssertEqual(adaptation.current.bitrate, 24_000, "75 % of the base above 15 % loss")
+        for _ in 0..<15 { _ = adaptation.receive(block(fraction: 0), nowNTP: 0) }
+        XCTAssertEqual(adaptation.current.bitrate, 32_000, "back to the base once loss is under 5 %")
+        XCTAssertEqual(adaptation.current.expectedLossPercent, 1)
+        XCTAssertTrue(adaptation.current.forwardErrorCorrection)
+    }
+
+    func testRoundTripTimeFromTheEchoedSenderReport() {
+        var adaptation = SenderAdaptation(base: OpusSettings())
+        let sent = SenderAdaptation.ntpTimestamp(.milliseconds(10_000))
+        let now = SenderAdaptation.ntpTimestamp(.milliseconds(10_250))
+        // The receiver held the report 200 ms: 50 ms of round trip is left.
+        _ = adaptation.receive(
+            block(fraction: 0, lsr: UInt32(truncatingIfNeeded: sent >> 16), dlsr: 13_107), nowNTP: now)
+        XCTAssertEqual(adaptation.roundTripMilliseconds ?? 0, 50, accuracy: 0.1)
+    }
+}
