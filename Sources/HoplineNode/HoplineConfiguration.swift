@@ -43,18 +43,10 @@ public struct HoplineConfiguration: Sendable, Equatable {
 
     /// Reads and checks one TOML file; unknown sections or keys and wrong types are errors naming them.
     public static func load(path: String) throws(ConfigurationError) -> HoplineConfiguration {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadable(path: path, reason: "no such file")
+        switch TextFile.read(path: path) {
+        case .success(let text): return try parse(text, path: path)
+        case .failure(let problem): throw .unreadable(path: path, reason: problem.description)
         }
-        guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "is a directory") }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .unreadable(path: path, reason: "not readable as UTF-8 text")
-        }
-        return try parse(text, path: path)
     }
 
     /// Parses TOML text; `path` only names the source in errors.
