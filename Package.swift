@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "hopline",
             dependencies: [
-                "HoplineNode", "HoplineAudio", "HoplineCore",
+                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "HoplineMediaTests", dependencies: ["HoplineMedia", "HoplineCodec", "HoplineCore"], swiftSettings: strict),
         .testTarget(
             name: "HoplineNodeTests",
-            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore"],
+            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec"],
             swiftSettings: strict
         ),
     ]
