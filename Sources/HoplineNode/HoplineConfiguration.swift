@@ -1,5 +1,6 @@
 import Foundation
 import HoplineCodec
+import HoplineNet
 
 /// Hopline's settings, read from a TOML file (`config/hopline.toml` documents every key); command-line
 /// flags override them. Immutable once loaded; every field has a default.
@@ -12,18 +13,37 @@ public struct HoplineConfiguration: Sendable, Equatable {
     public var jitterTargetMilliseconds: Double
     /// The playout device period the receiver renders in (`[audio] playout_period_ms`).
     public var playoutPeriodMilliseconds: Int
+    /// Where `hopline listen` binds its UDP socket without --bind (`[network] listen_bind`).
+    public var listenBind: PeerAddress
+    /// The rendezvous node used without --rendezvous (`[network] rendezvous`; nil: none).
+    public var rendezvous: PeerAddress?
+    /// Seconds of silence from the peer before a call is declared dead (`[call] peer_timeout_s`).
+    public var peerTimeoutSeconds: Double
+    /// Seconds to wait for the callee's first answer (`[call] answer_timeout_s`).
+    public var answerTimeoutSeconds: Double
 
     public init(
         codec: OpusSettings = OpusSettings(),
         jitterBufferMode: LoopbackOptions.JitterBufferMode = .adaptive,
         jitterTargetMilliseconds: Double = 20,
-        playoutPeriodMilliseconds: Int = 10
+        playoutPeriodMilliseconds: Int = 10,
+        listenBind: PeerAddress = HoplineConfiguration.defaultListenBind,
+        rendezvous: PeerAddress? = nil,
+        peerTimeoutSeconds: Double = 4,
+        answerTimeoutSeconds: Double = 5
     ) {
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode
         self.jitterTargetMilliseconds = jitterTargetMilliseconds
         self.playoutPeriodMilliseconds = playoutPeriodMilliseconds
+        self.listenBind = listenBind
+        self.rendezvous = rendezvous
+        self.peerTimeoutSeconds = peerTimeoutSeconds
+        self.answerTimeoutSeconds = answerTimeoutSeconds
     }
+
+    /// `hopline listen`'s default socket: every IPv4 interface, port 4730.
+    public static let defaultListenBind = try! PeerAddress(parsing: "0.0.0.0:4730")
 
     /// Where the configuration lives when `--config` is not given: `$XDG_CONFIG_HOME/hopline/hopline.toml`,
     /// else `~/.config/hopline/hopline.toml`.
@@ -90,7 +110,37 @@ public struct HoplineConfiguration: Sendable, Equatable {
                 configuration.playoutPeriodMilliseconds = value
             }
         }
-        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio"])
+        try reader.section("network") { section throws(ConfigurationError) in
+            if let value = try section.string("listen_bind") {
+                do {
+                    configuration.listenBind = try PeerAddress(parsing: value)
+                } catch {
+                    throw .invalidValue(path: path, key: "network.listen_bind", reason: "\(error)")
+                }
+            }
+            if let value = try section.string("rendezvous"), !value.isEmpty {
+                do {
+                    configuration.rendezvous = try PeerAddress(parsing: value)
+                } catch {
+                    throw .invalidValue(path: path, key: "network.rendezvous", reason: "\(error)")
+                }
+            }
+        }
+        try reader.section("call") { section throws(ConfigurationError) in
+            if let value = try section.double("peer_timeout_s") {
+                guard (1...30).contains(value) else {
+                    throw .invalidValue(path: path, key: "call.peer_timeout_s", reason: "\(value) (expected 1...30)")
+                }
+                configuration.peerTimeoutSeconds = value
+            }
+            if let value = try section.double("answer_timeout_s") {
+                guard (1...60).contains(value) else {
+                    throw .invalidValue(path: path, key: "call.answer_timeout_s", reason: "\(value) (expected 1...60)")
+                }
+                configuration.answerTimeoutSeconds = value
+            }
+        }
+        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call"])
         return configuration
     }
 }

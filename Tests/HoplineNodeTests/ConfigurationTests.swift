@@ -43,4 +43,33 @@ final class ConfigurationTests: XCTestCase {
             HoplineConfiguration.defaultPath(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]), "/x/hopline/hopline.toml")
         XCTAssertEqual(HoplineConfiguration.defaultPath(environment: ["HOME": "/h"]), "/h/.config/hopline/hopline.toml")
     }
+
+    func testNetworkAndCallSections() throws {
+        let text = """
+            [network]
+            listen_bind = "127.0.0.1:5000"
+            rendezvous = "[::1]:4730"
+            [call]
+            peer_timeout_s = 2.5
+            answer_timeout_s = 10
+            """
+        let configuration = try HoplineConfiguration.parse(text, path: "c.toml")
+        XCTAssertEqual(configuration.listenBind.description, "127.0.0.1:5000")
+        XCTAssertEqual(configuration.rendezvous?.description, "[::1]:4730")
+        XCTAssertEqual(configuration.peerTimeoutSeconds, 2.5)
+        XCTAssertEqual(configuration.answerTimeoutSeconds, 10)
+        XCTAssertNil(try HoplineConfiguration.parse("[network]\nrendezvous = \"\"\n", path: "c.toml").rendezvous)
+        let cases: [(String, String)] = [
+            ("[network]\nlisten_bind = \"localhost:1\"\n", "c.toml: invalid network.listen_bind: invalid address 'localhost:1'"),
+            ("[network]\nrendezvous = \"1.2.3.4\"\n", "c.toml: invalid network.rendezvous: invalid address '1.2.3.4'"),
+            ("[network]\nport = 1\n", "c.toml: unknown setting 'network.port'"),
+            ("[call]\npeer_timeout_s = 0\n", "c.toml: invalid call.peer_timeout_s: 0.0 (expected 1...30)"),
+            ("[call]\nanswer_timeout_s = 61\n", "c.toml: invalid call.answer_timeout_s: 61.0 (expected 1...60)"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try HoplineConfiguration.parse(text, path: "c.toml"), text) { error in
+                XCTAssertTrue("\(error)".hasPrefix(expected), "\(text): \(error)")
+            }
+        }
+    }
 }

@@ -1,0 +1,55 @@
+/// What one datagram on a node's single UDP socket is, decided from its first byte alone (RFC 7983 style),
+/// so that signaling, address discovery, rendezvous and media share one port (and one NAT mapping).
+///
+/// | first byte | meaning |
+/// | --- | --- |
+/// | 0x50-0x5F | a Hopline control packet (`ControlPacketType`); this range is unused by STUN (0-3), ZRTP (16-19), DTLS (20-63) and TURN channels (64-79) |
+/// | 128-191 with second byte 192-223 | SRTCP (RFC 5761 multiplexing) |
+/// | 128-191 otherwise | SRTP |
+/// | anything else | garbage: counted and dropped |
+public enum DatagramClass: Equatable, Sendable {
+    case control(ControlPacketType)
+    case srtp
+    case srtcp
+    case unknown
+
+    public static func classify(_ bytes: [UInt8]) -> DatagramClass {
+        guard let first = bytes.first else { return .unknown }
+        if (128...191).contains(first) {
+            guard bytes.count >= 2 else { return .unknown }
+            return (192...223).contains(bytes[1]) ? .srtcp : .srtp
+        }
+        if let type = ControlPacketType(rawValue: first) { return .control(type) }
+        return .unknown
+    }
+}
+
+/// The first byte of each Hopline control packet. The formats are in `ControlPacket`.
+public enum ControlPacketType: UInt8, Sendable, CaseIterable {
+    /// Noise IK message 1 (initiator -> responder), carrying the call offer.
+    case handshakeInit = 0x50
+    /// Noise IK message 2 (responder -> initiator), carrying the first answer (ringing/accept/reject/busy).
+    case handshakeResponse = 0x51
+    /// A signaling message sealed with the handshake's transport keys.
+    case sealed = 0x52
+    /// Unauthenticated hint that a handshake message could not be processed (e.g. encrypted to another key).
+    case handshakeRefused = 0x53
+    /// "What address do you see me at?" (STUN-like binding request).
+    case bindRequest = 0x54
+    /// The answer: the source address the request came from.
+    case bindResponse = 0x55
+    /// "Which node are you?": asks for the static public key (trust on first use for bare HOST:PORT calls).
+    case identityRequest = 0x56
+    case identityResponse = 0x57
+    /// A connectivity check (hole punch) toward one candidate of the peer.
+    case connectivityCheck = 0x58
+    case connectivityCheckResponse = 0x59
+    /// A node registers its candidates at a rendezvous node, signed with its Ed25519 key.
+    case rendezvousRegister = 0x5A
+    case rendezvousRegistered = 0x5B
+    /// A caller asks the rendezvous for a node's candidates, giving its own.
+    case rendezvousLookup = 0x5C
+    case rendezvousLookupResult = 0x5D
+    /// The rendezvous tells a registered node that a caller wants to reach it, with the caller's candidates.
+    case rendezvousIntroduce = 0x5E
+}

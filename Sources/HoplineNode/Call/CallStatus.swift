@@ -1,0 +1,82 @@
+import Foundation
+
+/// One sample of a node's state for the in-call status line and the `--stats` JSON lines, taken once a
+/// second by the node's loop thread. Field names are the JSON keys.
+public struct CallStatus: Equatable, Sendable, Codable {
+    /// Seconds since the node started.
+    public var time: Double
+    /// listening, calling, ringing, active, ended.
+    public var state: String
+    /// The peer's node ID, when in a call.
+    public var peer: String?
+    /// "direct" (or "relayed" once relays exist), when in a call.
+    public var path: String?
+    /// The peer's address as used now.
+    public var remote: String?
+    /// Round-trip time from the latest keepalive echo, ms.
+    public var rttMs: Double?
+    /// Media packets lost in the last second, percent of those expected.
+    public var lossPercent: Double?
+    /// RFC 3550 interarrival jitter, ms.
+    public var jitterMs: Double?
+    /// Jitter-buffer delay of the packets played in the last second (mean), ms.
+    public var bufferDelayMs: Double?
+    /// Bits sent on the socket in the last second (all traffic, IP/UDP headers excluded), kbit/s.
+    public var sendKbps: Double?
+    public var receiveKbps: Double?
+    /// E-model (ITU-T G.107, simplified) MOS estimate from one-way delay and loss.
+    public var mos: Double?
+    /// RMS level of the audio sent / played in the last second, dBFS (-100 for silence).
+    public var inputDb: Double?
+    public var outputDb: Double?
+    /// Call media counters since the call started.
+    public var packetsSent: Int?
+    public var packetsReceived: Int?
+    public var framesConcealed: Int?
+    /// When the first decoded audio of this call was played, ms after the call started (caller: message 1
+    /// sent; callee: message 1 received).
+    public var firstAudioMs: Double?
+    public var counters: NodeCounters
+    public var rendezvous: RendezvousCounters
+    public var datagramsReceived: Int
+    public var datagramsSent: Int
+
+    /// The one-line human form, without the leading carriage return.
+    public var line: String {
+        guard state == "active" else {
+            return "\(state)" + (peer.map { " \(String($0.prefix(16)))" } ?? "") + (remote.map { " at \($0)" } ?? "")
+        }
+        func f(_ value: Double?, _ digits: Int = 1) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+        return "active \(path ?? "?") \(remote ?? "") | rtt \(f(rttMs)) ms | loss \(f(lossPercent))% | jitter \(f(jitterMs)) ms"
+            + " | buffer \(f(bufferDelayMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
+            + " | in \(f(inputDb, 0)) dB out \(f(outputDb, 0)) dB"
+    }
+
+    public func jsonLine() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// RMS level in dBFS of a running window of samples. Not thread-safe.
+public struct LevelMeter: Sendable {
+    private var sumOfSquares = 0.0
+    private var count = 0
+
+    public init() {}
+
+    public mutating func add(_ samples: UnsafeBufferPointer<Float>) {
+        for sample in samples { sumOfSquares += Double(sample) * Double(sample) }
+        count += samples.count
+    }
+
+    /// The level since the last `take`, then starts over; -100 dB for silence or no samples.
+    public mutating func take() -> Double? {
+        defer { sumOfSquares = 0; count = 0 }
+        guard count > 0 else { return nil }
+        let rms = (sumOfSquares / Double(count)).squareRoot()
+        return rms > 1e-5 ? max(-100, 20 * log10(rms)) : -100
+    }
+}

@@ -1,0 +1,40 @@
+/// What a node counted about the datagrams it received and refused. Every bad packet from the network
+/// lands in exactly one of these and is dropped. Owned by the node's loop thread.
+public struct NodeCounters: Equatable, Sendable, Codable {
+    /// Datagrams whose first byte matches no protocol on the socket.
+    public var garbage = 0
+    /// Control packets (0x50-0x5F) that did not parse.
+    public var malformedControl = 0
+    /// SRTP packets refused by libsrtp2, by category.
+    public var srtpReplayed = 0
+    public var srtpForged = 0
+    public var srtpMalformed = 0
+    public var srtpOther = 0
+    /// SRTP/SRTCP datagrams that arrived while no call had media keys (e.g. at a rendezvous node).
+    public var mediaWithoutCall = 0
+    /// SRTCP datagrams (Hopline sends none yet; counted and dropped).
+    public var srtcpIgnored = 0
+    /// Sealed signaling packets that failed to decrypt, were replays, or named no known session.
+    public var sealedRejected = 0
+    /// Handshake messages that could not be read (wrong key, tampering, garbage).
+    public var handshakeFailures = 0
+    /// Calls refused because one was already in progress.
+    public var busyRefusals = 0
+    /// SRTP packets accepted into the media receiver.
+    public var mediaPacketsAccepted = 0
+
+    public init() {}
+}
+
+/// What a node serving as rendezvous did.
+public struct RendezvousCounters: Equatable, Sendable, Codable {
+    public var registrations = 0
+    public var rejectedRegistrations = 0
+    public var lookups = 0
+    public var lookupsNotFound = 0
+    public var introductions = 0
+    /// Nodes currently registered.
+    public var registered = 0
+
+    public init() {}
+}

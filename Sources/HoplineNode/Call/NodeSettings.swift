@@ -1,0 +1,72 @@
+import HoplineCodec
+import HoplineNet
+
+/// Everything a node needs to listen for or place calls, built by the CLI from flags over the
+/// configuration file. Immutable and Sendable.
+public struct NodeSettings: Sendable {
+    /// Where the node's one UDP socket binds (signaling, address discovery, rendezvous and media).
+    public var bind: PeerAddress
+    public var codec: OpusSettings
+    /// The fixed jitter buffer's playout delay (calls use `FixedDelayJitterBuffer` until the adaptive one
+    /// is switched in for them).
+    public var jitterTargetMilliseconds: Double
+    public var playoutPeriodMilliseconds: Int
+    /// `--play`: a WAV file sent instead of the microphone.
+    public var playPath: String?
+    /// `--record`: where to write what this side hears (48 kHz, 16-bit WAV), at the end of each call.
+    public var recordPath: String?
+    /// `--duration`: each call is hung up after this many seconds of being connected.
+    public var durationSeconds: Double?
+    /// `--stats`: a file that gets one JSON line per second.
+    public var statsPath: String?
+    /// `--rendezvous`: the node used to register (listen) or to look peers up (call).
+    public var rendezvous: PeerAddress?
+    /// Live devices when no file is given (`--input-device`, `--output-device`; nil: the default device).
+    public var inputDevice: String?
+    public var outputDevice: String?
+    /// Whether to draw the once-a-second status line (stderr must also be a terminal).
+    public var showStatusLine: Bool
+    /// How long a silent peer is given before the call is declared dead (keepalives go once a second).
+    public var peerTimeoutSeconds: Double
+    /// How long to wait for the first answer to a handshake, seconds.
+    public var answerTimeoutSeconds: Double
+    /// How long an unanswered ringing call waits for the callee's user, seconds.
+    public var ringTimeoutSeconds: Double
+
+    public init(
+        bind: PeerAddress, codec: OpusSettings = OpusSettings(), jitterTargetMilliseconds: Double = 20,
+        playoutPeriodMilliseconds: Int = 10, playPath: String? = nil, recordPath: String? = nil,
+        durationSeconds: Double? = nil, statsPath: String? = nil, rendezvous: PeerAddress? = nil,
+        inputDevice: String? = nil, outputDevice: String? = nil, showStatusLine: Bool = true,
+        peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60
+    ) {
+        self.bind = bind
+        self.codec = codec
+        self.jitterTargetMilliseconds = jitterTargetMilliseconds
+        self.playoutPeriodMilliseconds = playoutPeriodMilliseconds
+        self.playPath = playPath
+        self.recordPath = recordPath
+        self.durationSeconds = durationSeconds
+        self.statsPath = statsPath
+        self.rendezvous = rendezvous
+        self.inputDevice = inputDevice
+        self.outputDevice = outputDevice
+        self.showStatusLine = showStatusLine
+        self.peerTimeoutSeconds = peerTimeoutSeconds
+        self.answerTimeoutSeconds = answerTimeoutSeconds
+        self.ringTimeoutSeconds = ringTimeoutSeconds
+    }
+}
+
+/// How a listening node answers.
+public struct ListenPolicy: Sendable {
+    /// Accept every allowed call at once; otherwise ring and ask on the terminal (no terminal: reject).
+    public var autoAnswer: Bool
+    /// Only these node IDs may call; empty: anyone.
+    public var acceptFrom: Set<NodeID>
+
+    public init(autoAnswer: Bool, acceptFrom: Set<NodeID> = []) {
+        self.autoAnswer = autoAnswer
+        self.acceptFrom = acceptFrom
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import HoplineNet
+import HoplineNode
+
+/// Flags every calling command shares: the socket, the rendezvous, the identity file.
+struct NodeNetworkOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Local UDP address for signaling and media (IPv4 or [IPv6]).", valueName: "host:port"))
+    var bind: String?
+
+    @Option(help: ArgumentHelp("A Hopline node to register at (listen) or to look the callee up at (call).", valueName: "host:port"))
+    var rendezvous: String?
+
+    @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
+    var identity: String?
+
+    func validate() throws {
+        if let bind { _ = try parse(bind, flag: "--bind") }
+        if let rendezvous { _ = try parse(rendezvous, flag: "--rendezvous") }
+    }
+
+    func bindAddress(default fallback: String) throws -> PeerAddress { try parse(bind ?? fallback, flag: "--bind") }
+
+    func rendezvousAddress(default fallback: String?) throws -> PeerAddress? {
+        guard let text = rendezvous ?? fallback else { return nil }
+        return try parse(text, flag: "--rendezvous")
+    }
+
+    /// Loads the identity, catches Ctrl-C and binds the node's socket: what `listen` and `call` share.
+    func startNode(_ settings: NodeSettings) throws -> NodeRuntime {
+        let identity = try loadIdentity()
+        let stop = StopSignal()
+        stop.install()
+        do {
+            return try NodeRuntime(settings: settings, identity: identity, stop: stop) { writeToStderr($0 + "\n") }
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    private func loadIdentity() throws -> NodeIdentity {
+        do {
+            let (identity, created) = try IdentityStore.loadOrCreate(path: identity)
+            if created { writeToStderr("created a new identity: node ID \(identity.nodeID)\n") }
+            return identity
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    private func parse(_ text: String, flag: String) throws -> PeerAddress {
+        do {
+            return try PeerAddress(parsing: text)
+        } catch {
+            throw ValidationError("\(flag): \(error)")
+        }
+    }
+}
+
+/// Flags for a call's audio, length, statistics and devices.
+struct CallMediaOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Send this WAV file instead of the microphone.", valueName: "file.wav"))
+    var play: String?
+
+    @Option(help: ArgumentHelp("Write what this side hears to a WAV file (48 kHz) when the call ends.", valueName: "file.wav"))
+    var record: String?
+
+    @Option(help: ArgumentHelp("Hang up after this many seconds connected.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Append the status as one JSON line per second to this file.", valueName: "file"))
+    var stats: String?
+
+    @Option(name: .customLong("input-device"), help: ArgumentHelp("Microphone: index or name from `hopline devices`.", valueName: "device"))
+    var inputDevice: String?
+
+    @Option(name: .customLong("output-device"), help: ArgumentHelp("Speaker: index or name from `hopline devices`.", valueName: "device"))
+    var outputDevice: String?
+
+    @Option(name: .customLong("jitter-ms"), help: ArgumentHelp("Jitter buffer target delay in ms (default from the config).", valueName: "ms"))
+    var jitterTargetMilliseconds: Double?
+
+    @Flag(name: .customLong("no-status"), help: "Do not draw the once-a-second status line.")
+    var noStatus = false
+
+    func validate() throws {
+        if let duration, !(duration > 0 && duration <= 86_400) {
+            throw ValidationError("--duration \(duration) is out of range (expected more than 0, at most 86400 s)")
+        }
+        if let jitterTargetMilliseconds, !(0...1_000).contains(jitterTargetMilliseconds) {
+            throw ValidationError("--jitter-ms \(jitterTargetMilliseconds) is out of range (expected 0...1000)")
+        }
+        if play != nil && inputDevice != nil { throw ValidationError("--play and --input-device exclude each other") }
+        if record != nil && outputDevice != nil { throw ValidationError("--record and --output-device exclude each other") }
+    }
+}
+
+extension NodeSettings {
+    /// Settings from the configuration file with the command's flags on top.
+    init(
+        network: NodeNetworkOptions, media: CallMediaOptions, codec: CodecOptions, configuration: HoplineConfiguration,
+        defaultBind: String
+    ) throws {
+        self.init(
+            bind: try network.bindAddress(default: defaultBind),
+            codec: codec.applied(to: configuration.codec),
+            jitterTargetMilliseconds: media.jitterTargetMilliseconds ?? configuration.jitterTargetMilliseconds,
+            playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
+            playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
+            rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
+            inputDevice: media.inputDevice, outputDevice: media.outputDevice, showStatusLine: !media.noStatus,
+            peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
+    }
+}

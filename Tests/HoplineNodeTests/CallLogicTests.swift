@@ -1,0 +1,106 @@
+import HoplineCore
+import HoplineNet
+@testable import HoplineNode
+import XCTest
+
+/// The call logic that needs no socket: target parsing, the rendezvous table's checks, media accounting
+/// with a stand-in cipher, level metering.
+final class CallLogicTests: XCTestCase {
+    func testTargetsParseAsNodeIDPinnedOrAddress() throws {
+        let id = NodeIdentity.generate().nodeID
+        XCTAssertEqual(try CallTarget(parsing: id.description), .node(id))
+        XCTAssertEqual(try CallTarget(parsing: "\(id)@127.0.0.1:4730"), .pinned(id, try PeerAddress(parsing: "127.0.0.1:4730")))
+        XCTAssertEqual(try CallTarget(parsing: "[::1]:9"), .address(try PeerAddress(parsing: "[::1]:9")))
+        XCTAssertThrowsError(try CallTarget(parsing: "alice")) {
+            XCTAssertTrue("\($0)".hasPrefix("'alice' is neither a contact name, a node ID"), "\($0)")
+        }
+        XCTAssertThrowsError(try CallTarget(parsing: "hl-nonsense@127.0.0.1:1")) {
+            XCTAssertTrue("\($0)".hasPrefix("'hl-nonsense' is not a node ID"), "\($0)")
+        }
+        XCTAssertThrowsError(try CallTarget(parsing: "\(id)@nowhere")) {
+            XCTAssertTrue("\($0)".hasPrefix("'nowhere' after '@'"), "\($0)")
+        }
+    }
+
+    private func registration(_ identity: NodeIdentity, timestamp: UInt64, signer: NodeIdentity? = nil) throws -> RendezvousRegistration {
+        let signer = signer ?? identity
+        var registration = RendezvousRegistration(
+            staticKey: identity.nodeID.publicKey, signingKey: signer.signingPublicKey, timestamp: timestamp,
+            candidates: [Candidate(kind: .host, address: try PeerAddress(parsing: "192.168.1.5:4730"))])
+        registration.signature = try signer.sign(registration.signedBytes)
+        return registration
+    }
+
+    func testRendezvousTableChecksSignaturesReplaysAndPinsTheSigningKey() throws {
+        var table = RendezvousTable()
+        let node = NodeIdentity.generate(), intruder = NodeIdentity.generate()
+        let observed = try PeerAddress(parsing: "203.0.113.7:40000")
+        let now = ClockInstant(nanoseconds: 1_000_000_000)
+        try table.register(try registration(node, timestamp: 10), observed: observed, now: now)
+        let entry = try XCTUnwrap(table.lookup(node.nodeID.publicKey, now: now))
+        XCTAssertEqual(entry.candidates.map(\.kind), [.host, .serverReflexive])
+        XCTAssertEqual(entry.candidates.last?.address, observed)
+
+        var tampered = try registration(node, timestamp: 11)
+        tampered.candidates = [Candidate(kind: .host, address: try PeerAddress(parsing: "6.6.6.6:1"))]
+        XCTAssertThrowsError(try table.register(tampered, observed: observed, now: now)) {
+            XCTAssertEqual($0 as? RendezvousTable.Refusal, .badSignature)
+        }
+        XCTAssertThrowsError(try table.register(try registration(node, timestamp: 10), observed: observed, now: now)) {
+            XCTAssertEqual($0 as? RendezvousTable.Refusal, .replayed)
+        }
+        // Someone else's signing key cannot take the node ID over while the registration lives...
+        XCTAssertThrowsError(try table.register(try registration(node, timestamp: 12, signer: intruder), observed: observed, now: now)) {
+            XCTAssertEqual($0 as? RendezvousTable.Refusal, .keyPinned)
+        }
+        // ...and registrations expire.
+        let later = now.advanced(byNanoseconds: Int64(RendezvousTable.lifetimeSeconds + 1) * 1_000_000_000)
+        XCTAssertNil(table.lookup(node.nodeID.publicKey, now: later))
+        XCTAssertEqual(table.liveCount(now: later), 0)
+    }
+
+    func testMediaSessionPacesFramesAndCountsRefusedPackets() throws {
+        let cipher = StandInCipher()
+        let source = FileAudioSource(samples: [Float](repeating: 0.25, count: 48_000))
+        let sink = RecordingSink(path: "/nonexistent/never-written.wav")
+        let start = ClockInstant(nanoseconds: 0)
+        let session = try MediaSession(
+            settings: .init(), jitterBuffer: FixedDelayJitterBuffer(targetDelayMilliseconds: 20), playoutPeriodMilliseconds: 10, cipher: cipher, source: source,
+            sinks: [sink], start: start, sending: true)
+        var sent: [[UInt8]] = []
+        session.tick(now: start.advanced(byMilliseconds: 100)) { sent.append($0) }
+        // Frames at 0, 20, ..., 100 ms: six; playout chunks at 10...100 ms: ten.
+        XCTAssertEqual(sent.count, 6)
+        XCTAssertEqual(sink.sampleCount, 10 * 480)
+        for packet in sent { XCTAssertNoThrow(try session.ingest(packet, arrival: start.advanced(byMilliseconds: 100)).get()) }
+        cipher.refusal = .replayed
+        XCTAssertThrowsError(try session.ingest(sent[0], arrival: start).get()) {
+            XCTAssertEqual($0 as? MediaCipherRejection, .replayed)
+        }
+        XCTAssertEqual(session.reception.packetsReceived, 6)
+        session.tick(now: start.advanced(byMilliseconds: 200)) { sent.append($0) }
+        XCTAssertNotNil(session.firstPlayedAt, "the looped-back frames were played")
+        XCTAssertEqual(session.takeIntervalLoss(), 0)
+    }
+
+    func testLevelMeterReportsRMSInDecibelsFullScale() {
+        var meter = LevelMeter()
+        XCTAssertNil(meter.take())
+        let half = [Float](repeating: 0.5, count: 480)
+        half.withUnsafeBufferPointer { meter.add($0) }
+        XCTAssertEqual(meter.take() ?? 0, -6.02, accuracy: 0.01)
+        [Float](repeating: 0, count: 480).withUnsafeBufferPointer { meter.add($0) }
+        XCTAssertEqual(meter.take(), -100)
+    }
+}
+
+/// Passes RTP through unchanged, or refuses everything with `refusal`: the media session's accounting
+/// without libsrtp2 (the real cipher is exercised by the call tests).
+private final class StandInCipher: MediaCipher {
+    var refusal: MediaCipherRejection?
+    func protect(_ rtp: [UInt8]) throws -> [UInt8] { rtp }
+    func unprotect(_ srtp: [UInt8]) throws(MediaCipherRejection) -> [UInt8] {
+        if let refusal { throw refusal }
+        return srtp
+    }
+}
