@@ -6,6 +6,10 @@ internal import COpus
 /// Not thread-safe: one owner drives it. Output goes into a caller-owned buffer, so decoding allocates nothing.
 public final class OpusDecoder {
     private let state: OpaquePointer
+    /// A same-sized copy of the state, for trying concealment without disturbing the real decoder.
+    private let probe: UnsafeMutableRawPointer
+    private let stateSize: Int
+    private var probeOutput = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples)
     /// The longest frame libopus can return: 120 ms at 48 kHz.
     public static let maxFrameSamples = 5_760
 
@@ -15,9 +19,14 @@ public final class OpusDecoder {
             throw OpusError(function: "opus_decoder_create", code: error)
         }
         self.state = state
+        stateSize = Int(opus_decoder_get_size(1))
+        probe = UnsafeMutableRawPointer.allocate(byteCount: stateSize, alignment: 16)
     }
 
-    deinit { opus_decoder_destroy(state) }
+    deinit {
+        opus_decoder_destroy(state)
+        probe.deallocate()
+    }
 
     /// The number of 48 kHz samples `packet` decodes to, or an error for a malformed packet.
     public static func sampleCount(of packet: [UInt8]) throws(OpusError) -> Int {
@@ -49,6 +58,24 @@ public final class OpusDecoder {
     ) throws(OpusError) -> Int {
         precondition(samples <= output.count, "output too small for \(samples) samples")
         return try run(nextPacket, frameSamples: samples, decodeFEC: true, output: output)
+    }
+
+    /// `recoverFromFEC`, also telling whether `nextPacket` really carried FEC for the lost frame: libopus falls
+    /// back to PLC silently when it does not, so the same concealment is run on a copy of the decoder state
+    /// (libopus documents the state as one flat block that `memcpy` copies) and the two results compared.
+    public func recoverFromFECCheckingPresence(
+        of nextPacket: [UInt8], samples: Int, into output: UnsafeMutableBufferPointer<Float>
+    ) throws(OpusError) -> (count: Int, carriedFEC: Bool) {
+        precondition(samples <= output.count && samples <= probeOutput.count, "output too small for \(samples) samples")
+        probe.copyMemory(from: UnsafeRawPointer(state), byteCount: stateSize)
+        let probeState = OpaquePointer(probe)
+        let concealed = probeOutput.withUnsafeMutableBufferPointer { buffer in
+            opus_decode_float(probeState, nil, 0, buffer.baseAddress!, Int32(samples), 0)
+        }
+        let count = try recoverFromFEC(of: nextPacket, samples: samples, into: output)
+        guard concealed == Int32(count) else { return (count, true) }
+        for index in 0..<count where output[index] != probeOutput[index] { return (count, true) }
+        return (count, false)
     }
 
     private func run(

@@ -220,7 +220,10 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             return .merge(packet)
         }
         let target = targetDelayMilliseconds
-        let upper = target + max(configuration.accelerateThresholdMilliseconds, target / 4)
+        // While losses are being concealed, tolerate more excess delay before accelerating: every stretch
+        // next to a concealed or FEC-rebuilt frame costs more quality than a little extra delay.
+        let accelerateBand = recentLoss > 0.002 ? 2 * configuration.accelerateThresholdMilliseconds : configuration.accelerateThresholdMilliseconds
+        let upper = target + max(accelerateBand, target / 4)
         if filtered > upper, delay > target {
             // Remove no more than brings the delay back to target.
             statistics.accelerated += 1

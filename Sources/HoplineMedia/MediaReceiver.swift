@@ -128,11 +128,14 @@ public final class MediaReceiver {
         case .recoverFromFEC(let next, let samples):
             let length = min(samples, OpusDecoder.maxFrameSamples)
             do {
-                produced = try scratch.withUnsafeMutableBufferPointer {
-                    try decoder.recoverFromFEC(of: next.packet.payload, samples: length, into: $0)
+                let result = try scratch.withUnsafeMutableBufferPointer {
+                    try decoder.recoverFromFECCheckingPresence(of: next.packet.payload, samples: length, into: $0)
                 }
+                produced = result.count
+                if result.carriedFEC { counters.framesRecoveredByFEC += 1 } else { counters.fecUnavailable += 1 }
             } catch {
                 produced = conceal(samples: length)
+                counters.fecUnavailable += 1
             }
         case .conceal(let samples), .comfortNoise(let samples):
             // libopus's PLC turns into comfort noise by itself after a DTX packet; the jitter buffer counts which.
@@ -176,6 +179,10 @@ public struct ReceiverCounters: Equatable, Sendable, Codable {
     /// Packets whose Opus payload libopus rejected.
     public var undecodable = 0
     public var framesDecoded = 0
+    /// Lost frames really rebuilt from the next packet's in-band FEC.
+    public var framesRecoveredByFEC = 0
+    /// FEC recoveries the jitter buffer asked for where the next packet carried no FEC (libopus concealed).
+    public var fecUnavailable = 0
     /// RTCP sender reports received (for RTT echo).
     public var senderReports = 0
     /// Output chunks rendered as silence because playout had not started.

@@ -33,7 +33,9 @@ final class LabLink {
         try meanwhile()
         var datagrams: [InboundDatagram] = []
         while received < sent {
-            let batch = inbox.waitAndDrain(timeoutNanoseconds: 2_000_000_000)
+            // Loopback datagrams take microseconds; the bound only guards against a lost one (a watchdog on
+            // the wall clock, generous so a heavily loaded machine does not trip it).
+            let batch = inbox.waitAndDrain(timeoutNanoseconds: 10_000_000_000)
             if batch.isEmpty { throw LoopbackError.socketStalled(waitingFor: sent - received) }
             received += batch.count
             datagrams += batch

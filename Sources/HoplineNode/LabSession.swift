@@ -58,8 +58,10 @@ final class LabSession {
         frameNanoseconds = Int64(options.codec.frameMilliseconds) * 1_000_000
         chunkNanoseconds = Int64(options.playoutChunkMilliseconds) * 1_000_000
         reportNanoseconds = Int64(options.receiverReportIntervalMilliseconds) * 1_000_000
-        nextSenderReport = origin.advanced(byNanoseconds: reportNanoseconds / 2)
-        nextReceiverReport = origin.advanced(byNanoseconds: reportNanoseconds)
+        nextSenderReport = origin.advanced(byNanoseconds: min(reportNanoseconds / 2, 100_000_000))
+        // The first receiver report goes early (after 250 ms), so the sender learns the real loss before it
+        // has spent long planning FEC for the configured guess; then one per interval.
+        nextReceiverReport = origin.advanced(byNanoseconds: min(reportNanoseconds, 250_000_000))
         stream.reserveCapacity(input.count + 96_000)
     }
 

@@ -16,14 +16,16 @@ enum LoopbackAlignment {
     }
 
     /// For each played packet: from the capture of its first sample to that sample leaving the decoder's
-    /// look-ahead, i.e. frame duration + network + buffer + codec delay, in milliseconds.
+    /// look-ahead, i.e. frame duration + network + buffer + codec delay, in milliseconds. With a simulated
+    /// sender clock skew, capture happens on the sender's (skewed) timeline, as it would in a real call.
     static func endToEndLatency(
-        _ log: [PlayoutEvent], initialTimestamp: UInt32, origin: ClockInstant, lookahead: Int
+        _ log: [PlayoutEvent], initialTimestamp: UInt32, origin: ClockInstant, lookahead: Int, senderClockSkewPPM: Double = 0
     ) -> DelaySummary {
         var summary = DelaySummary()
+        let scale = 1 + senderClockSkewPPM / 1_000_000
         for event in log {
             let inputIndex = Int64(event.rtpTimestamp &- initialTimestamp)
-            let captured = origin.advanced(byNanoseconds: inputIndex * 1_000_000_000 / 48_000)
+            let captured = origin.advanced(byNanoseconds: Int64(Double(inputIndex) * 1_000_000_000 / 48_000 * scale))
             summary.add(event.playoutStart.milliseconds(since: captured) + Double(lookahead) / 48)
         }
         return summary

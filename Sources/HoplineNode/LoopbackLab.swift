@@ -54,7 +54,11 @@ public final class LoopbackLab {
         let sender = try MediaSender(
             settings: options.codec, ssrc: UInt32.random(in: 1 ... .max, using: &random),
             initialSequence: MediaSender.randomInitialSequence(using: &random), initialTimestamp: initialTimestamp)
-        let receiver = try MediaReceiver(jitterBuffer: makeJitterBuffer(), recordsPlayout: true)
+        let receiver = try MediaReceiver(
+            jitterBuffer: JitterBufferChoice.make(
+                mode: options.jitterBuffer, targetMilliseconds: options.jitterTargetMilliseconds,
+                playoutPeriodMilliseconds: options.playoutChunkMilliseconds, recordsTimeline: options.recordsTimeline),
+            recordsPlayout: true)
         let frameCount = (input.count + sender.lookahead + options.codec.frameSamples - 1) / options.codec.frameSamples
 
         let session = LabSession(
@@ -73,25 +77,13 @@ public final class LoopbackLab {
         let report = LoopbackReportBuilder(options: options).report(
             audioSamples: input.count, sender: sender, receiver: receiver,
             latency: LoopbackAlignment.endToEndLatency(
-                receiver.playoutLog, initialTimestamp: initialTimestamp, origin: session.origin, lookahead: sender.lookahead),
+                receiver.playoutLog, initialTimestamp: initialTimestamp, origin: session.origin, lookahead: sender.lookahead,
+                senderClockSkewPPM: options.impairment?.skewPartsPerMillion ?? 0),
             network: session.networkCounters,
             cpuSeconds: ProcessCPUTime.seconds() - cpuStart, wallSeconds: wallClock.now().seconds - wallStart.seconds)
         return LoopbackOutcome(
             output: output, report: report, lookahead: sender.lookahead, timeline: receiver.jitterTimeline,
             origin: session.origin)
-    }
-
-    private func makeJitterBuffer() -> any JitterBuffer {
-        switch options.jitterBuffer {
-        case .fixed:
-            return FixedDelayJitterBuffer(targetDelayMilliseconds: options.jitterTargetMilliseconds)
-        case .adaptive:
-            var configuration = AdaptiveJitterBuffer.Configuration()
-            configuration.initialTargetMilliseconds = options.jitterTargetMilliseconds
-            configuration.safetyMarginMilliseconds = Double(options.playoutChunkMilliseconds)
-            configuration.recordsTimeline = options.recordsTimeline
-            return AdaptiveJitterBuffer(configuration: configuration)
-        }
     }
 }
 
@@ -118,7 +110,7 @@ public enum LoopbackError: Error, Equatable, CustomStringConvertible {
         case .emptyInput: return "the input has no audio samples"
         case .invalidOption(let what): return "invalid \(what)"
         case .socketStalled(let count):
-            return "loopback socket stalled: \(count) datagram(s) did not come back within 2 s"
+            return "loopback socket stalled: \(count) datagram(s) did not come back within 10 s"
         }
     }
 }

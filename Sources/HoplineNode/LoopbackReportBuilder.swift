@@ -22,13 +22,13 @@ struct LoopbackReportBuilder {
             received: jitter.inserted, late: jitter.late, lost: max(0, receiver.reception.cumulativeLost),
             duplicates: jitter.duplicates,
             malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable,
-            concealed: jitter.concealed, comfortNoise: jitter.comfortNoise, decoded: counters.framesDecoded,
-            fecRecovered: jitter.fecRecovered, merged: jitter.merged, accelerated: jitter.accelerated,
+            concealed: jitter.concealed + counters.fecUnavailable, comfortNoise: jitter.comfortNoise,
+            decoded: counters.framesDecoded, fecRecovered: counters.framesRecoveredByFEC, merged: jitter.merged, accelerated: jitter.accelerated,
             preemptiveExpanded: jitter.preemptiveExpanded)
-        let concealedPercent = percent(jitter.concealed, of: sent.framesEncoded)
+        let concealedPercent = percent(frames.concealed, of: sent.framesEncoded)
         let quality = LoopbackReport.Quality(
             lateLossPercent: percent(jitter.late, of: sent.packetsSent),
-            fecRecoveredPercent: percent(jitter.fecRecovered, of: sent.framesEncoded),
+            fecRecoveredPercent: percent(frames.fecRecovered, of: sent.framesEncoded),
             concealedPercent: concealedPercent,
             stretchMs: Double(jitter.stretchedSamples) / 48,
             meanOpinionScore: EModel.meanOpinionScore(oneWayDelayMilliseconds: latency.mean, lossPercent: concealedPercent))

@@ -104,6 +104,25 @@ final class OpusRoundTripTests: XCTestCase {
         XCTAssertLessThan(error(withFEC), error(withPLC) * 0.5, "FEC should beat PLC on the lost frame")
     }
 
+    func testFECPresenceIsDetected() throws {
+        let input = tone(samples: 48_000)
+        var buffer = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples)
+        for (fec, expected) in [(true, true), (false, false)] {
+            let settings = OpusSettings(forwardErrorCorrection: fec, expectedLossPercent: 20)
+            let packets = try roundTrip(input, settings: settings).packets
+            let decoder = try OpusDecoder()
+            for packet in packets[0..<10] {
+                _ = try buffer.withUnsafeMutableBufferPointer { try decoder.decode(packet, into: $0) }
+            }
+            // Packet 10 is lost; packet 11 carries (or not) its FEC copy.
+            let result = try buffer.withUnsafeMutableBufferPointer {
+                try decoder.recoverFromFECCheckingPresence(of: packets[11], samples: 960, into: $0)
+            }
+            XCTAssertEqual(result.count, 960)
+            XCTAssertEqual(result.carriedFEC, expected, "FEC \(fec ? "on" : "off")")
+        }
+    }
+
     func testInvalidSettingsAreRejectedWithTheirName() {
         XCTAssertThrowsError(try OpusEncoder(settings: OpusSettings(frameMilliseconds: 25))) { error in
             XCTAssertEqual("\(error)", "invalid frame-ms 25 (expected 10, 20, 40 or 60)")

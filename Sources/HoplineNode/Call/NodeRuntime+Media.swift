@@ -22,7 +22,9 @@ extension NodeRuntime {
         // The responder sends only once the initiator has proved it is live (message 1 may be a replay).
         return try MediaSession(
             settings: settings.codec,
-            jitterBuffer: FixedDelayJitterBuffer(targetDelayMilliseconds: settings.jitterTargetMilliseconds),
+            jitterBuffer: JitterBufferChoice.make(
+                mode: settings.jitterBufferMode, targetMilliseconds: settings.jitterTargetMilliseconds,
+                playoutPeriodMilliseconds: settings.playoutPeriodMilliseconds),
             playoutPeriodMilliseconds: settings.playoutPeriodMilliseconds, cipher: cipher, source: source, sinks: sinks,
             start: now, sending: call.role == .initiator || call.peerConfirmed)
     }

@@ -7,8 +7,9 @@ public struct NodeSettings: Sendable {
     /// Where the node's one UDP socket binds (signaling, address discovery, rendezvous and media).
     public var bind: PeerAddress
     public var codec: OpusSettings
-    /// The fixed jitter buffer's playout delay (calls use `FixedDelayJitterBuffer` until the adaptive one
-    /// is switched in for them).
+    /// Which jitter buffer received media goes through (`[jitter_buffer] mode`, `--jitter-buffer`).
+    public var jitterBufferMode: LoopbackOptions.JitterBufferMode
+    /// Fixed mode: the playout delay; adaptive mode: the target before any measurement.
     public var jitterTargetMilliseconds: Double
     public var playoutPeriodMilliseconds: Int
     /// `--play`: a WAV file sent instead of the microphone.
@@ -34,7 +35,8 @@ public struct NodeSettings: Sendable {
     public var ringTimeoutSeconds: Double
 
     public init(
-        bind: PeerAddress, codec: OpusSettings = OpusSettings(), jitterTargetMilliseconds: Double = 20,
+        bind: PeerAddress, codec: OpusSettings = OpusSettings(),
+        jitterBufferMode: LoopbackOptions.JitterBufferMode = .adaptive, jitterTargetMilliseconds: Double = 20,
         playoutPeriodMilliseconds: Int = 10, playPath: String? = nil, recordPath: String? = nil,
         durationSeconds: Double? = nil, statsPath: String? = nil, rendezvous: PeerAddress? = nil,
         inputDevice: String? = nil, outputDevice: String? = nil, showStatusLine: Bool = true,
@@ -42,6 +44,7 @@ public struct NodeSettings: Sendable {
     ) {
         self.bind = bind
         self.codec = codec
+        self.jitterBufferMode = jitterBufferMode
         self.jitterTargetMilliseconds = jitterTargetMilliseconds
         self.playoutPeriodMilliseconds = playoutPeriodMilliseconds
         self.playPath = playPath

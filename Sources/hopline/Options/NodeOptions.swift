@@ -76,8 +76,11 @@ struct CallMediaOptions: ParsableArguments {
     @Option(name: .customLong("output-device"), help: ArgumentHelp("Speaker: index or name from `hopline devices`.", valueName: "device"))
     var outputDevice: String?
 
-    @Option(name: .customLong("jitter-ms"), help: ArgumentHelp("Jitter buffer target delay in ms (default from the config).", valueName: "ms"))
+    @Option(name: .customLong("jitter-ms"), help: ArgumentHelp("Jitter buffer delay in ms: fixed mode's delay, adaptive mode's starting target (default from the config: 20).", valueName: "ms"))
     var jitterTargetMilliseconds: Double?
+
+    @Option(name: .customLong("jitter-buffer"), help: ArgumentHelp("Jitter buffer: adaptive or fixed (default from the config: adaptive).", valueName: "mode"))
+    var jitterBufferMode: LoopbackOptions.JitterBufferMode?
 
     @Flag(name: .customLong("no-status"), help: "Do not draw the once-a-second status line.")
     var noStatus = false
@@ -103,6 +106,7 @@ extension NodeSettings {
         self.init(
             bind: try network.bindAddress(default: defaultBind),
             codec: codec.applied(to: configuration.codec),
+            jitterBufferMode: media.jitterBufferMode ?? configuration.jitterBufferMode,
             jitterTargetMilliseconds: media.jitterTargetMilliseconds ?? configuration.jitterTargetMilliseconds,
             playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
             playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
