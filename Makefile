@@ -2,6 +2,7 @@
 #   make demo   install missing Debian packages, build (release), run a loopback call on the bundled sample
 #   make test   install missing Debian packages, build, run every test
 #   make bench  the codec/pipeline benchmark (bench/README.md)
+#   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -15,10 +16,15 @@ TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugin
 BENCH_PACKAGES := $(BUILD_PACKAGES) python3 python3-pip python3-venv python3-dev
 BENCH_PYTHON ?= python3
 BENCH_VENV := bench/out/venv
+# bench-quality also runs the GStreamer reference pipeline (through Debian's python3-gi) and sox.
+QUALITY_PACKAGES := $(BENCH_PACKAGES) gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-base \
+	python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 sox
+QUALITY_SCRATCH ?= .build-quality
+QUALITY_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench build deps-build deps-test deps-bench check-swift clean
+.PHONY: demo test bench bench-quality bench-venv build deps-build deps-test deps-bench deps-quality check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -29,13 +35,24 @@ test: deps-test check-swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps-bench check-swift
+bench: deps-bench check-swift bench-venv
 	$(SWIFT) build -c release --product hopline-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/hopline-bench" --speech ../shared/speech --out bench/out \
+		--python $(BENCH_VENV)/bin/python
+
+bench-venv:
 	@[ -x $(BENCH_VENV)/bin/python ] || $(BENCH_PYTHON) -m venv --system-site-packages $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c 'import numpy, scipy, pesq' 2>/dev/null \
 		|| $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check numpy scipy pesq
-	"$$($(SWIFT) build -c release --show-bin-path)/hopline-bench" --speech ../shared/speech --out bench/out \
-		--python $(BENCH_VENV)/bin/python
+
+# The quality matrix (bench/README.md, "make bench-quality"): ~12 min; QUALITY_ARGS=--long-skew adds the
+# 2-hour virtual-clock drift run.
+bench-quality: deps-quality check-swift bench-venv
+	$(SWIFT) build -c release --product hopline --scratch-path $(QUALITY_SCRATCH)
+	$(SWIFT) build -c release --product hopline-bench --scratch-path $(QUALITY_SCRATCH)
+	$(BENCH_VENV)/bin/python bench/quality_matrix.py --hopline $(QUALITY_SCRATCH)/release/hopline \
+		--hopline-bench $(QUALITY_SCRATCH)/release/hopline-bench --speech ../shared/speech --out bench/out \
+		$(QUALITY_ARGS)
 
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -46,6 +63,8 @@ deps-test:
 	@scripts/ensure-debian-packages.sh $(TEST_PACKAGES)
 deps-bench:
 	@scripts/ensure-debian-packages.sh $(BENCH_PACKAGES)
+deps-quality:
+	@scripts/ensure-debian-packages.sh $(QUALITY_PACKAGES)
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }

@@ -55,7 +55,7 @@ def main():
     parser.add_argument("--recv-port", type=int, required=True, help="UDP port on 127.0.0.1 to receive on")
     parser.add_argument("--latency", type=int, required=True, help="rtpjitterbuffer latency, ms")
     parser.add_argument("--fec", action="store_true", help="opusdec use-inband-fec=true")
-    parser.add_argument("--loss-percent", type=int, default=5, help="opusenc packet-loss-percentage")
+    parser.add_argument("--loss-percent", type=int, default=0, help="opusenc packet-loss-percentage")
     parser.add_argument("--bitrate", type=int, default=32000, help="opusenc bitrate, bit/s")
     parser.add_argument("--drain-ms", type=int, default=1500, help="how long the receiver runs after the sender's end")
     parser.add_argument("--max-seconds", type=float, default=120, help="hard limit for the whole call")
