@@ -403,8 +403,7 @@ def long_skew(args, files, out_dir, rtf):
         inputs[label] = (path, seconds)
     log(f"long skew: 2 x {2 * total / 60:.0f} min of audio on the virtual clock, two runs at once: estimated "
         f"{2 * total / max(rtf, 1) / 60:.1f} min")
-    # The lab applies skew to departure times against an unskewed capture clock, and never delivers a packet
-    # before it was sent: with negative skew and no delay every packet is held to its send instant, and the
+    # The lab never delivers a packet before it was sent: with negative skew and no delay every packet is held to its send instant, and the
     # skew has no effect at all (measured: skew=-500ppm gives the same report as clean). So the negative run
     # gets a base delay longer than the skew's total shift (ppm x duration), which it can then eat into.
     negative_delay_ms = math.ceil(500e-6 * total * 1.2 * 1000 / 100) * 100
@@ -427,11 +426,9 @@ def long_skew(args, files, out_dir, rtf):
         def last(key):
             return (means["total"][key] * total - means["prefix"][key] * (total - window)) / window
 
-        # The lab's e2e counts from the unskewed capture instant, so it includes the skew's accumulated shift
-        # (ppm x capture time). From the sender's own (skewed) capture clock, which is what a listener
-        # experiences: subtract that shift, using the window's mean capture time.
-        shift_first = ppm * 1e-6 * (window / 2) * 1000
-        shift_last = ppm * 1e-6 * (total - window / 2) * 1000
+        # The lab measures e2e from the capture instant on the sender's own (skewed) clock, which is what a
+        # listener experiences, so its numbers are used as they are.
+        shift_first = shift_last = 0.0
         first_e2e, last_e2e = means["first"]["e2e"], last("e2e")
         return f"{ppm:+d}", {
             "spec": spec,

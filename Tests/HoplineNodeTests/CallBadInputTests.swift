@@ -4,21 +4,7 @@ import XCTest
 /// What a caller or listener does with bad input: nobody there, a rejected call, a busy callee, a wrong
 /// node ID, a peer that vanishes, and garbage and replayed packets in the middle of a call. All on
 /// 127.0.0.1 with real processes.
-final class CallBadInputTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: TestSupport.hoplineBinary),
-            "build the CLI first: swift build --build-tests")
-        directory = try TestSupport.temporaryDirectory()
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class CallBadInputTests: CLITestCase {
     /// Starts a listener on 127.0.0.1 (free port); returns it, its node ID and its port.
     private func startListener(_ extra: [String], name: String = "l") throws -> (ChildProcess, String, Int) {
         let listener = try ChildProcess.spawn(TestSupport.hoplineBinary, [

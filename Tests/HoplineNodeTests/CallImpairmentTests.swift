@@ -4,21 +4,7 @@ import XCTest
 /// A call through `hopline impair` (seeded loss, delay and jitter both ways) standing between caller and
 /// callee like a bad network or a port forward: the handshake and signaling get through by retransmission,
 /// the audio survives, and the status reports the delay and the loss.
-final class CallImpairmentTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: TestSupport.hoplineBinary),
-            "build the CLI first: swift build --build-tests")
-        directory = try TestSupport.temporaryDirectory()
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class CallImpairmentTests: CLITestCase {
     /// Thresholds: with 5% loss, 30 ms delay and 5 ms jitter each way (seed 7) `CallTestSupport.match`
     /// measured 0.85 (FEC and concealment cover most losses; the clean path gives 0.88), so 0.6 still fails
     /// on a broken call. The RTT samples measured 52-61 ms: 60 ms of proxy delay plus or minus the jitter

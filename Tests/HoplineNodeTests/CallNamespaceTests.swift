@@ -3,21 +3,7 @@ import XCTest
 
 /// Calls between "machines": `hopline listen` and `hopline call` in their own network namespaces, over
 /// real veth links (and, for NAT traversal, real nftables NAT routers).
-final class CallNamespaceTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: TestSupport.hoplineBinary),
-            "build the CLI first: swift build --build-tests")
-        directory = try TestSupport.temporaryDirectory()
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class CallNamespaceTests: CLITestCase {
     /// Both sides play the demo sample; each recording must hold the other's audio.
     ///
     /// Threshold: `CallTestSupport.match` (mean normalised cross-correlation of six aligned 0.5 s segments,

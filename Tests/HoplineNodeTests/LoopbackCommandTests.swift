@@ -3,19 +3,7 @@ import HoplineAudio
 import XCTest
 
 /// The `hopline` binary as a user runs it: exit codes, messages, and the files it leaves behind.
-final class LoopbackCommandTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: TestSupport.hoplineBinary),
-            "build the CLI first: swift build --build-tests")
-        directory = try TestSupport.temporaryDirectory()
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
+final class LoopbackCommandTests: CLITestCase {
     func testLoopbackWritesSameLengthOutputAtTheInputRateAndPrintsTheReport() throws {
         let output = directory.appendingPathComponent("received.wav").path
         let result = try TestSupport.runHopline(["loopback", "--in", TestSupport.demoSample, "--out", output, "--fast", "--json"])
