@@ -86,7 +86,7 @@ final class ControlPacketTests: XCTestCase {
     /// Random datagrams with every control type byte: each parses or throws; none traps. 20 000 cases,
     /// seeded so a failure reproduces.
     func testRandomBytesNeverCrashTheParsers() {
-        var generator = NoiseSeededGenerator(seed: 0x484F_504C)
+        var generator = SeededGenerator(seed: 0x484F_504C)
         for _ in 0..<20_000 {
             let length = Int(generator.next() % 80)
             var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }

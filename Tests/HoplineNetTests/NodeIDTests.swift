@@ -62,7 +62,7 @@ final class NodeIDTests: XCTestCase {
     /// Swapping two neighbours is always caught by the Luhn character unless the pair is `a`/`7` (values 0
     /// and 31); those few are left to the SHA-256 character. Seeded keys, so the run is repeatable.
     func testSwappedNeighboursAreDetected() throws {
-        var generator = NoiseSeededGenerator(seed: 5)
+        var generator = SeededGenerator(seed: 5)
         var swaps = 0
         for _ in 0..<200 {
             let compact = Array(
@@ -110,7 +110,7 @@ final class NodeIDTests: XCTestCase {
         XCTAssertThrowsError(try NodeID(parsing: withAccent)) {
             XCTAssertEqual($0 as? NodeIDError, .invalidCharacter(withAccent, character: "é", position: 15))
         }
-        var generator = NoiseSeededGenerator(seed: 9)
+        var generator = SeededGenerator(seed: 9)
         let pool = Array("abcxyz234567-hl 0189AQ\u{e9}\u{1F600}\n\t")
         for _ in 0..<2_000 {
             let length = Int.random(in: 0...70, using: &generator)

@@ -24,7 +24,7 @@ final class NoiseHandshakeTests: XCTestCase {
     }
 
     func testRoundTripWithRandomKeys() throws {
-        var generator = NoiseSeededGenerator(seed: 1)
+        var generator = SeededGenerator(seed: 1)
         for round in 0..<10 {
             var pair = try makePair()
             let payload1 = NoiseTestSupport.randomBytes(round * 7, using: &generator)
@@ -195,7 +195,7 @@ final class NoiseHandshakeTests: XCTestCase {
     /// Random bytes of every length class into both readers: each must throw, none may crash, and the
     /// genuine messages must still work afterwards.
     func testGarbageIsRejectedWithoutCrashing() throws {
-        var generator = NoiseSeededGenerator(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         var pair = try makePair()
         let message1 = try pair.initiator.writeMessage()
         for _ in 0..<500 {

@@ -21,8 +21,8 @@ enum NoiseTestSupport {
     }
 }
 
-/// SplitMix64: a tiny seeded generator, so fuzz loops damage messages the same way every run.
-struct NoiseSeededGenerator: RandomNumberGenerator {
+/// SplitMix64: a tiny seeded generator, so fuzz loops (Noise, SRTP) damage messages the same way every run.
+struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

@@ -17,7 +17,7 @@ final class NoiseTransportTests: XCTestCase {
 
     func testExplicitNoncesDecryptOutOfOrderAndWithLoss() throws {
         let (initiator, responder) = try completedTransports()
-        var generator = NoiseSeededGenerator(seed: 3)
+        var generator = SeededGenerator(seed: 3)
         let packets = try (0..<200).map { nonce -> (UInt64, [UInt8], [UInt8]) in
             let payload = NoiseTestSupport.randomBytes(160, using: &generator)
             let header = [UInt8(nonce & 0xFF)]
@@ -89,7 +89,7 @@ final class NoiseTransportTests: XCTestCase {
     }
 
     func testReplayWindowMatchesAReferenceSetOnRandomTraffic() {
-        var generator = NoiseSeededGenerator(seed: 11)
+        var generator = SeededGenerator(seed: 11)
         var window = NoiseReplayWindow()
         var accepted: Set<UInt64> = []
         var highest: UInt64?

@@ -39,7 +39,7 @@ final class SRTPTests: XCTestCase {
 
     func testManyPacketsRoundTripAcrossSequenceWraparound() throws {
         let (sender, receiver) = try sessions(seed: 1)
-        var random = SRTPTestRandom(seed: 2)
+        var random = SeededGenerator(seed: 2)
         // Two SSRCs share the session (ssrc_any): one wraps 65535 -> 0 after 536 packets (the rollover counter
         // goes to 1), the other starts low and does not wrap.
         var streams: [(ssrc: UInt32, sequence: UInt16)] = [(0x1111_2222, 65_000), (0x3333_4444, 7)]
@@ -72,7 +72,7 @@ final class SRTPTests: XCTestCase {
 
     func testProtectedPacketHidesThePayloadAndKeepsTheHeaderReadable() throws {
         let (sender, _) = try sessions(seed: 4)
-        var random = SRTPTestRandom(seed: 5)
+        var random = SeededGenerator(seed: 5)
         let payload = randomBytes(160, using: &random)
         let first = RTPPacket(sequenceNumber: 100, timestamp: 0, ssrc: 0xABCD_EF01, payload: payload).serialized()
         let second = RTPPacket(sequenceNumber: 101, timestamp: 0, ssrc: 0xABCD_EF01, payload: payload).serialized()
@@ -117,7 +117,7 @@ final class SRTPTests: XCTestCase {
         let window = SRTPSession.defaultReplayWindow
         let protected = try (0...(window + 1)).map { try sender.protect(rtp(sequence: 65_300 &+ UInt16($0))) }
         // Deliver 0 and 3...1025 in shuffled blocks of 64 (reordering within the window, across the wrap).
-        var random = SRTPTestRandom(seed: 8)
+        var random = SeededGenerator(seed: 8)
         var order = [0] + Array(3...(window + 1))
         for blockStart in stride(from: 1, to: order.count, by: 64) {
             let block = blockStart..<min(blockStart + 64, order.count)
@@ -137,7 +137,7 @@ final class SRTPTests: XCTestCase {
 
     func testEveryFlippedBitIsRejectedAsForged() throws {
         let (sender, receiver) = try sessions(seed: 9)
-        var random = SRTPTestRandom(seed: 10)
+        var random = SeededGenerator(seed: 10)
         let earlier = try sender.protect(rtp(sequence: 997, payload: randomBytes(40, using: &random)))
         let protected = try sender.protect(rtp(sequence: 1_000, payload: randomBytes(40, using: &random)))
         _ = try receiver.unprotect(earlier)  // the stream exists, so flipped indices go through the replay check
@@ -203,7 +203,7 @@ final class SRTPTests: XCTestCase {
     /// accepted, none crashes, and a real packet still gets through afterwards.
     func testRandomDatagramsAreRejectedWithoutCrashing() throws {
         let (sender, receiver) = try sessions(seed: 14)
-        var random = SRTPTestRandom(seed: 15)
+        var random = SeededGenerator(seed: 15)
         var categories: [SRTPError.Category: Int] = [:]
         for attempt in 0..<4_000 {
             var bytes = randomBytes(Int.random(in: 0...200, using: &random), using: &random)
@@ -350,7 +350,7 @@ final class SRTPTests: XCTestCase {
     }
 
     private func keys(seed: UInt64) throws -> SRTPKeyMaterial {
-        var random = SRTPTestRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         return try SRTPKeyMaterial(deriving: randomBytes(SRTPKeyMaterial.length, using: &random))
     }
 
@@ -378,7 +378,7 @@ final class SRTPTests: XCTestCase {
         }
     }
 
-    private func randomBytes(_ count: Int, using random: inout SRTPTestRandom) -> [UInt8] {
+    private func randomBytes(_ count: Int, using random: inout SeededGenerator) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
     }
 
@@ -387,18 +387,5 @@ final class SRTPTests: XCTestCase {
         return (0...(haystack.count - needle.count)).contains {
             haystack[$0..<($0 + needle.count)].elementsEqual(needle)
         }
-    }
-}
-
-/// SplitMix64: a seeded generator so every run sends the same packets.
-private struct SRTPTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
