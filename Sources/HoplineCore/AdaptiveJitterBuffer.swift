@@ -81,17 +81,19 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     public var playedDelayMilliseconds: Double? { filteredDelay }
 
     public mutating func insert(_ packet: RTPPacket, duration: Int, arrival: ClockInstant) -> JitterBufferInsertResult {
-        var admission = buffer.admit(packet, duration: duration, arrival: arrival)
+        let buffered: BufferedPacket
         var result = JitterBufferInsertResult.accepted
-        if case .newStream = admission {
-            restart()
-            statistics.streamResets += 1
-            result = .acceptedNewStream
-            admission = buffer.admit(packet, duration: duration, arrival: arrival)
-        }
-        guard case .fresh(let buffered) = admission else {
+        switch buffer.admit(packet, duration: duration, arrival: arrival) {
+        case .duplicate:
             statistics.duplicates += 1
             return .duplicate
+        case .fresh(let admitted):
+            buffered = admitted
+        case .firstOfNewStream(let admitted):
+            resetPlayout()
+            statistics.streamResets += 1
+            result = .acceptedNewStream
+            buffered = admitted
         }
         let media = Double(buffered.extendedTimestamp) / 48
         if let playoutTimestamp, buffered.extendedTimestamp - playoutTimestamp > Int64(48 * configuration.maximumTargetMilliseconds * 4) {
@@ -266,8 +268,14 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         recentLoss += ((lost ? 1 : 0) - recentLoss) / 250
     }
 
+    /// Forgets the stream entirely: its packets and numbering, and the playout state.
     private mutating func restart() {
         buffer.reset()
+        resetPlayout()
+    }
+
+    /// Forgets where playout stands (after a new stream, or with the packet store in `restart`).
+    private mutating func resetPlayout() {
         estimator.reset()
         playoutTimestamp = nil
         lastPlayedSequence = nil

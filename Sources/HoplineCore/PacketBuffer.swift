@@ -2,13 +2,15 @@
 /// timestamps), spots duplicates, and keeps packets sorted by timestamp until playout takes them.
 ///
 /// Admission is two-step so the owning buffer can apply its own lateness rule in between:
-/// `admit` extends and checks a packet, `store` keeps it.
+/// `admit` extends and checks a packet, `store` keeps it. A packet with a new SSRC makes the store forget
+/// the old stream itself; the owner only resets its playout state.
 public struct PacketBuffer: Sendable {
     /// What `admit` made of a packet.
     public enum Admission: Equatable, Sendable {
         case fresh(BufferedPacket)
-        /// Its SSRC differs from the stream's: the caller should restart, then `admit` again.
-        case newStream
+        /// Its SSRC differs from the stream's: the old stream's packets and numbering are gone, and this is
+        /// the first packet of the new one. The owner resets its own playout state.
+        case firstOfNewStream(BufferedPacket)
         case duplicate
     }
 
@@ -30,7 +32,13 @@ public struct PacketBuffer: Sendable {
 
     /// Extends the packet's numbers and checks it against the stream; does not store it.
     public mutating func admit(_ packet: RTPPacket, duration: Int, arrival: ClockInstant) -> Admission {
-        if let ssrc, ssrc != packet.ssrc { return .newStream }
+        if let ssrc, ssrc != packet.ssrc {
+            reset()
+            guard case .fresh(let first) = admit(packet, duration: duration, arrival: arrival) else {
+                preconditionFailure("the first packet of a stream is always fresh")
+            }
+            return .firstOfNewStream(first)
+        }
         ssrc = packet.ssrc
         let sequence = sequences.unwrap(packet.sequenceNumber)
         let timestamp = timestamps.unwrap(packet.timestamp)
