@@ -129,6 +129,8 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         return operation
     }
 
+    public mutating func pathChanged() { estimator.restartFloor() }
+
     public mutating func didStretch(bySamples samples: Int) {
         statistics.stretchedSamples += abs(samples)
         if let filteredDelay { self.filteredDelay = filteredDelay + Double(samples) / 48 }

@@ -74,6 +74,10 @@ public struct DelayEstimator: Sendable {
     }
 
     public mutating func reset() { self = DelayEstimator(configuration: configuration) }
+
+    /// Forgets the path's floor (minimum transit): the next packet sets it anew. For a path change, where
+    /// the old floor would make every packet on a slower path look late by the difference.
+    public mutating func restartFloor() { floor = SlidingMinimum() }
 }
 
 /// The minimum of values added over a sliding time window (a monotonic deque: amortised O(1)).

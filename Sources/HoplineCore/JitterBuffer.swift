@@ -16,10 +16,14 @@ public protocol JitterBuffer: Sendable {
     mutating func didStretch(bySamples samples: Int)
     /// Arrivals and decisions, in order, when the buffer was asked to record them (for timeline plots).
     var timeline: [JitterBufferEvent] { get }
+    /// Tells the buffer that packets now come another way (a call moved to another path), so a step in
+    /// latency is measured against the new path at once instead of being waited out as jitter.
+    mutating func pathChanged()
 }
 
 extension JitterBuffer {
     public mutating func didStretch(bySamples samples: Int) {}
+    public mutating func pathChanged() {}
     public var timeline: [JitterBufferEvent] { [] }
 }
 

@@ -40,6 +40,9 @@ public final class MediaReceiver {
     /// The jitter buffer's recorded arrivals and decisions (empty unless it was asked to record them).
     public var jitterTimeline: [JitterBufferEvent] { jitterBuffer.timeline }
 
+    /// Packets now come by another path: the jitter buffer measures delay against it afresh.
+    public func pathChanged() { jitterBuffer.pathChanged() }
+
     /// Samples rendered so far (the output stream's length).
     public var samplesRendered: Int64 { renderedSamples }
 

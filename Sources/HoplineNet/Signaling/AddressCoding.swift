@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Encodes addresses and candidates in control packets: family (4 or 6), port (u16), then 4 or 16 bytes.
+/// Encodes addresses and candidates in control packets: family (4 or 6), port (u16), then 4 or 16 bytes; a
+/// candidate is its kind (u8) and address, and for a relayed candidate the relay token (88 bytes) after it.
 extension WireWriter {
     public mutating func address(_ address: PeerAddress) {
         switch address.socketAddress {
@@ -23,6 +24,9 @@ extension WireWriter {
         for candidate in list.prefix(Int(UInt8.max)) {
             u8(candidate.kind.rawValue)
             address(candidate.address)
+            if candidate.kind == .relayed {
+                append(candidate.relayToken ?? [UInt8](repeating: 0, count: Candidate.relayTokenLength))
+            }
         }
     }
 }
@@ -59,7 +63,9 @@ extension WireReader {
             guard let kind = CandidateKind(rawValue: rawKind) else {
                 throw .invalidValue(field: "\(field) kind", value: Int(rawKind), expected: "1...4")
             }
-            list.append(Candidate(kind: kind, address: try address(field)))
+            let address = try address(field)
+            let token = kind == .relayed ? try bytes(Candidate.relayTokenLength, field) : nil
+            list.append(Candidate(kind: kind, address: address, relayToken: token))
         }
         return list
     }

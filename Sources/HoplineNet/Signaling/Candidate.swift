@@ -1,11 +1,18 @@
 /// One address at which a node may be reachable, as exchanged through a rendezvous node (ICE-like).
+/// A relayed candidate also carries the relay session's token (`relayTokenLength` bytes), the capability the
+/// other end joins that session with.
 public struct Candidate: Hashable, Sendable, CustomStringConvertible {
     public var kind: CandidateKind
     public var address: PeerAddress
+    /// Relayed candidates only: the relay's token for the session (opaque here; see `RelayToken`).
+    public var relayToken: [UInt8]?
 
-    public init(kind: CandidateKind, address: PeerAddress) {
+    public static let relayTokenLength = 88
+
+    public init(kind: CandidateKind, address: PeerAddress, relayToken: [UInt8]? = nil) {
         self.kind = kind
         self.address = address
+        self.relayToken = kind == .relayed ? relayToken : nil
     }
 
     public var description: String { "\(kind) \(address)" }
@@ -20,8 +27,7 @@ public enum CandidateKind: UInt8, Hashable, Sendable, CustomStringConvertible {
     case serverReflexive = 2
     /// An address learnt from a connectivity check that arrived from somewhere not yet known.
     case peerReflexive = 3
-    /// An address on a volunteer relay that forwards to the node. Nothing produces it yet: allocating relay
-    /// addresses is the volunteer-relay issue's job; the wire format and the check logic already carry it.
+    /// A session on a volunteer relay that forwards to the node: the relay's address and the session's token.
     case relayed = 4
 
     public var description: String {

@@ -1,7 +1,8 @@
 /// Every Hopline control packet (first byte 0x50-0x5F), parsed from or serialized to a datagram.
 ///
 /// Formats (after the type byte; integers big-endian; `addr` is family u8 (4|6), port u16, 4|16 bytes;
-/// `cands` is a count u8 then per candidate kind u8 + addr; `txid` is 12 random bytes):
+/// `cands` is a count u8 then per candidate kind u8 + addr (+ relay token (88) for kind 4, relayed); `txid` is 12
+/// random bytes):
 ///
 /// | type | body |
 /// | --- | --- |

@@ -1,8 +1,8 @@
 import HoplineCore
 import HoplineNet
 
-/// The state of the one call a node is in: handshake, transport keys, signaling reliability, liveness and
-/// media. Owned by the node's loop thread (not thread-safe).
+/// The state of the one call a node is in: handshake, transport keys, signaling reliability, its set of
+/// paths (direct and relayed, one active) and media. Owned by the node's loop thread (not thread-safe).
 final class CallContext {
     enum Role { case initiator, responder }
 
@@ -23,11 +23,14 @@ final class CallContext {
     let label: String
     var phase: Phase
     var peerID: NodeID?
-    /// Where packets for the peer go: set by the first handshake answer and then follows the peer
-    /// (symmetric latching on every authenticated packet).
-    var remote: PeerAddress?
-    /// Initiator: every address message 1 goes to until one answers.
-    var handshakeTargets: [PeerAddress] = []
+    /// Every way the call may reach the peer, each with its own liveness and RTT; one is active.
+    var paths = CallPathSet()
+    /// Initiator: every path message 1 goes on until one answers (direct addresses and relay sessions).
+    var handshakeTargets: [PathKey] = []
+    /// The relay sessions (`RelayLinks` ids) this call holds, left when it ends.
+    var relayLinks: [Int] = []
+    /// When each relayed path was last re-proved to its relay (NAT mapping changes).
+    var lastReprove: [PathKey: ClockInstant] = [:]
     var handshake: NoiseIKHandshake?
     /// Message 1 (initiator) or message 2 (responder), resent as-is on retransmission or duplicates.
     var handshakeMessage: [UInt8] = []
@@ -39,8 +42,6 @@ final class CallContext {
     var unacknowledged: [UInt32: PendingTransmission] = [:]
     var processedSequences: Set<UInt32> = []
     var lastHeard: ClockInstant
-    var nextKeepalive: ClockInstant
-    var rttMilliseconds: Double?
     var media: MediaSession?
     var peerOffer: CallOffer?
     /// The peer has sent an authenticated transport packet (proves message 1 was not a replay).
@@ -62,9 +63,11 @@ final class CallContext {
         self.label = label
         self.phase = phase
         lastHeard = now
-        nextKeepalive = now
         startedAt = now
     }
 
     var peerLabel: String { peerID.map { $0.abbreviated } ?? label }
+
+    /// The active path's RTT (from sealed keepalive echoes), ms.
+    var rttMilliseconds: Double? { paths.active.flatMap { paths.paths[$0]?.rttMilliseconds } }
 }

@@ -9,10 +9,14 @@ public struct CallStatus: Equatable, Sendable, Codable {
     public var state: String
     /// The peer's node ID, when in a call.
     public var peer: String?
-    /// "direct" (or "relayed" once relays exist), when in a call.
+    /// The active path: "direct" or "relay", when in a call.
     public var path: String?
-    /// The peer's address as used now.
+    /// Where the active path sends: the peer's address (direct) or the relay's.
     public var remote: String?
+    /// Every path the call holds, with its liveness and RTT.
+    public var paths: [PathStatus]?
+    /// How many times the active path changed during the call.
+    public var pathSwitches: Int?
     /// Round-trip time from the latest keepalive echo, ms.
     public var rttMs: Double?
     /// Media packets lost in the last second, percent of those expected.
@@ -47,7 +51,8 @@ public struct CallStatus: Equatable, Sendable, Codable {
             return "\(state)" + (peer.map { " \(String($0.prefix(16)))" } ?? "") + (remote.map { " at \($0)" } ?? "")
         }
         func f(_ value: Double?, _ digits: Int = 1) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-        return "active \(path ?? "?") \(remote ?? "") | rtt \(f(rttMs)) ms | loss \(f(lossPercent))% | jitter \(f(jitterMs)) ms"
+        let standby = (paths ?? []).filter { !$0.active && $0.alive }.count
+        return "active \(path ?? "?") \(remote ?? "")" + (standby > 0 ? " (+\(standby) standby)" : "") + " | rtt \(f(rttMs)) ms | loss \(f(lossPercent))% | jitter \(f(jitterMs)) ms"
             + " | buffer \(f(bufferDelayMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
             + " | in \(f(inputDb, 0)) dB out \(f(outputDb, 0)) dB"
     }
@@ -57,6 +62,27 @@ public struct CallStatus: Equatable, Sendable, Codable {
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(self) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// One of a call's paths as the status shows it.
+public struct PathStatus: Equatable, Sendable, Codable {
+    /// "direct" or "relay".
+    public var name: String
+    /// The peer's (direct) or the relay's address.
+    public var address: String
+    public var active: Bool
+    /// Heard recently enough to carry the call.
+    public var alive: Bool
+    /// Round-trip time through this path from keepalive echoes, ms.
+    public var rttMs: Double?
+
+    public init(name: String, address: String, active: Bool, alive: Bool, rttMs: Double?) {
+        self.name = name
+        self.address = address
+        self.active = active
+        self.alive = alive
+        self.rttMs = rttMs
     }
 }
 

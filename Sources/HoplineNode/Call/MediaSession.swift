@@ -70,6 +70,9 @@ public final class MediaSession {
         nextFrameDue = now
     }
 
+    /// The call moved to another path: the receive side's latency may step.
+    public func pathChanged() { receiver.pathChanged() }
+
     public var senderStatistics: SenderStatistics { sender.statistics }
     /// Where received audio goes (recording, speaker).
     public var sinkList: [any CallAudioSink] { sinks }

@@ -22,6 +22,9 @@ public struct NodeSettings: Sendable {
     public var statsPath: String?
     /// `--rendezvous`: the node used to register (listen) or to look peers up (call).
     public var rendezvous: PeerAddress?
+    /// `--relay` and `[relay] candidates`: volunteer relays a call may go through (the caller opens sessions
+    /// on the best two; the callee joins them).
+    public var relays: [PeerAddress]
     /// Live devices when no file is given (`--input-device`, `--output-device`; nil: the default device).
     public var inputDevice: String?
     public var outputDevice: String?
@@ -38,7 +41,7 @@ public struct NodeSettings: Sendable {
         bind: PeerAddress, codec: OpusSettings = OpusSettings(),
         jitterBufferMode: LoopbackOptions.JitterBufferMode = .adaptive, jitterTargetMilliseconds: Double = 20,
         playoutPeriodMilliseconds: Int = 10, playPath: String? = nil, recordPath: String? = nil,
-        durationSeconds: Double? = nil, statsPath: String? = nil, rendezvous: PeerAddress? = nil,
+        durationSeconds: Double? = nil, statsPath: String? = nil, rendezvous: PeerAddress? = nil, relays: [PeerAddress] = [],
         inputDevice: String? = nil, outputDevice: String? = nil, showStatusLine: Bool = true,
         peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60
     ) {
@@ -52,6 +55,7 @@ public struct NodeSettings: Sendable {
         self.durationSeconds = durationSeconds
         self.statsPath = statsPath
         self.rendezvous = rendezvous
+        self.relays = relays
         self.inputDevice = inputDevice
         self.outputDevice = outputDevice
         self.showStatusLine = showStatusLine

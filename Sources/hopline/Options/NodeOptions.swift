@@ -13,9 +13,22 @@ struct NodeNetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
     var identity: String?
 
+    @Option(name: .customLong("relay"), help: ArgumentHelp("A volunteer relay calls may go through (repeatable; adds to [relay] candidates).", valueName: "host:port"))
+    var relays: [String] = []
+
     func validate() throws {
         if let bind { _ = try parse(bind, flag: "--bind") }
         if let rendezvous { _ = try parse(rendezvous, flag: "--rendezvous") }
+        for relay in relays { _ = try parse(relay, flag: "--relay") }
+    }
+
+    /// `--relay` flags, then the configuration's candidates, without repeats.
+    func relayAddresses(configured: [PeerAddress]) throws -> [PeerAddress] {
+        var list: [PeerAddress] = []
+        for address in try relays.map({ try parse($0, flag: "--relay") }) + configured where !list.contains(address) {
+            list.append(address)
+        }
+        return list
     }
 
     func bindAddress(default fallback: String) throws -> PeerAddress { try parse(bind ?? fallback, flag: "--bind") }
@@ -111,6 +124,7 @@ extension NodeSettings {
             playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
             playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
             rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
+            relays: try network.relayAddresses(configured: []),
             inputDevice: media.inputDevice, outputDevice: media.outputDevice, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
     }

@@ -2,8 +2,9 @@ import HoplineCore
 import HoplineNet
 
 /// Encrypted call signaling after the handshake: sealing with explicit nonces, replay refusal, reliable
-/// delivery with backoff, keepalives with RTT echo, liveness, and the call's end.
-extension NodeRuntime {
+/// delivery with backoff, keepalives (which are also the paths' probes, echoed on the path they came by),
+/// liveness, and the call's end.
+extension CallEngine {
     func seal(_ call: CallContext, _ message: SignalMessage) -> [UInt8]? {
         guard let transport = call.transport else { return nil }
         let nonce = call.sendNonce
@@ -18,9 +19,10 @@ extension NodeRuntime {
         return ControlPacket.sealed(session: call.session, nonce: nonce, ciphertext: ciphertext).serialized()
     }
 
-    func sendSealed(_ call: CallContext, _ message: SignalMessage) {
-        guard let remote = call.remote, let bytes = seal(call, message) else { return }
-        socket.send(bytes, to: remote)
+    /// Sends on `path`, or on the active path.
+    func sendSealed(_ call: CallContext, _ message: SignalMessage, on path: PathKey? = nil) {
+        guard let path = path ?? call.paths.active, let bytes = seal(call, message) else { return }
+        environment.send(bytes, on: path)
     }
 
     /// Sends a message that must arrive: resent with backoff (each resend sealed with a fresh nonce) until
@@ -33,14 +35,15 @@ extension NodeRuntime {
         sendSealed(call, message)
     }
 
-    func sendKeepalive(_ call: CallContext, now: ClockInstant) {
-        sendSealed(call, .keepalive(sentAt: UInt64(max(0, now.nanoseconds))))
-        call.nextKeepalive = now.advanced(byNanoseconds: 1_000_000_000)
+    /// A keepalive on one path: the peer echoes it on the same path, which gives that path's RTT.
+    func sendKeepalive(_ call: CallContext, on path: PathKey, now: ClockInstant) {
+        sendSealed(call, .keepalive(sentAt: UInt64(max(0, now.nanoseconds))), on: path)
+        call.paths.sent(path, at: now)
     }
 
-    func sealedArrived(session: UInt32, nonce: UInt64, ciphertext: [UInt8], from source: PeerAddress, at now: ClockInstant) {
+    func sealedArrived(session: UInt32, nonce: UInt64, ciphertext: [UInt8], on path: PathKey, at now: ClockInstant) {
         guard let call, call.session == session, let transport = call.transport, call.replay.wouldAccept(nonce) else {
-            counters.sealedRejected += 1
+            environment.counters.sealedRejected += 1
             return
         }
         var header = WireWriter()
@@ -50,12 +53,12 @@ extension NodeRuntime {
         guard let plaintext = try? transport.decrypt(nonce: nonce, ciphertext, associatedData: header.bytes),
             let message = try? SignalMessage(parsing: plaintext), call.replay.accept(nonce)
         else {
-            counters.sealedRejected += 1
+            environment.counters.sealedRejected += 1
             return
         }
-        heard(call, from: source, at: now)
+        heard(call, on: path, at: now, media: false)
         if let sequence = message.reliableSequence {
-            sendSealed(call, .ack(acknowledged: sequence))
+            sendSealed(call, .ack(acknowledged: sequence), on: path)
             guard call.processedSequences.insert(sequence).inserted else { return }
         }
         switch message {
@@ -63,37 +66,38 @@ extension NodeRuntime {
             call.unacknowledged[acknowledged] = nil
             if call.phase == .closing && call.unacknowledged.isEmpty { call.phase = .ended }
         case .keepalive(let sentAt):
-            sendSealed(call, .keepaliveEcho(sentAt: sentAt))
+            sendSealed(call, .keepaliveEcho(sentAt: sentAt), on: path)
         case .keepaliveEcho(let sentAt):
             let rtt = Double(now.nanoseconds - Int64(truncatingIfNeeded: sentAt)) / 1_000_000
-            if rtt >= 0 && rtt < 60_000 { call.rttMilliseconds = rtt }
+            if rtt >= 0 && rtt < 60_000 { call.paths.measured(path, rttMilliseconds: rtt) }
         case .ringing:
             if call.phase == .handshaking { call.phase = .ringing }
         case .accept(_, let answer):
             guard call.role == .initiator, call.phase == .ringing else { return }
             if case .accepted(let offer) = answer { call.peerOffer = offer }
-            event("\(call.peerLabel) answered; connected at \(call.remote.map { "\($0)" } ?? "?") (direct)")
+            let active = call.paths.active ?? path
+            environment.event("\(call.peerLabel) answered; connected at \(active.nextHop) (\(active.kindName))")
             startMedia(call, now: now)
         case .reject:
             end(call, failure: .rejected(target: call.peerLabel))
         case .busy:
             end(call, failure: .busy(target: call.peerLabel))
         case .bye(_, let reason):
-            event("\(call.peerLabel) hung up (\(reason))")
+            environment.event("\(call.peerLabel) hung up (\(reason))")
             end(call, failure: nil)
         }
     }
 
-    /// An authenticated packet came from the peer: it is alive, and this is where it is now.
-    func heard(_ call: CallContext, from source: PeerAddress, at now: ClockInstant) {
+    /// An authenticated packet came from the peer on `path`: the call is alive, and so is that path.
+    func heard(_ call: CallContext, on path: PathKey, at now: ClockInstant, media: Bool) {
         call.lastHeard = now
+        call.paths.heard(path, at: now, media: media)
         if !call.peerConfirmed {
             call.peerConfirmed = true
             call.media?.startSending(now: now)
         }
-        if call.remote != source {
-            if call.remote != nil { event("peer moved to \(source)") }
-            call.remote = source
+        if media, call.role == .responder, let change = call.paths.follow(path, at: now) {
+            report(call, change)
         }
     }
 
@@ -102,10 +106,10 @@ extension NodeRuntime {
         if call.phase == .handshaking, var retry = call.handshakeRetry {
             switch retry.poll(now: nowMs, schedule: RetransmissionSchedule(giveUpMilliseconds: settings.answerTimeoutSeconds * 1000)) {
             case .wait: break
-            case .resend: for target in call.handshakeTargets { socket.send(call.handshakeMessage, to: target) }
+            case .resend: sendHandshake(call)
             case .giveUp:
                 end(call, failure: .noAnswer(
-                    target: call.label, addresses: call.handshakeTargets.map { "\($0)" }.joined(separator: ", "),
+                    target: call.label, addresses: call.handshakeTargets.map { "\($0.nextHop)" }.joined(separator: ", "),
                     seconds: settings.answerTimeoutSeconds))
                 return
             }
@@ -133,9 +137,10 @@ extension NodeRuntime {
             if let since = call.closingSince, now.milliseconds(since: since) > 1_500 || call.unacknowledged.isEmpty { call.phase = .ended }
             return
         }
-        if call.transport != nil && now >= call.nextKeepalive { sendKeepalive(call, now: now) }
+        guard call.transport != nil else { return }
+        tickPaths(call, now: now)
         let silence = now.milliseconds(since: call.lastHeard) / 1000
-        if call.transport != nil && silence > settings.peerTimeoutSeconds {
+        if silence > settings.peerTimeoutSeconds {
             end(call, failure: .peerVanished(peer: call.peerLabel, seconds: silence))
             return
         }
@@ -144,15 +149,18 @@ extension NodeRuntime {
                 answerLocally(call, accept: answer, now: now)
             } else if let since = call.ringingSince, now.milliseconds(since: since) > settings.ringTimeoutSeconds * 1000 {
                 if call.role == .responder { sendReliable(call, now: now) { .reject(sequence: $0) } }
-                end(call, failure: .noAnswer(target: call.peerLabel, addresses: call.remote.map { "\($0)" } ?? "?", seconds: settings.ringTimeoutSeconds))
+                end(call, failure: .noAnswer(
+                    target: call.peerLabel, addresses: call.paths.active.map { "\($0.nextHop)" } ?? "?",
+                    seconds: settings.ringTimeoutSeconds))
             }
         }
-        tickPunching(call, now: now)
         if call.phase == .active, let media = call.media {
-            if let remote = call.remote { media.tick(now: now) { socket.send($0, to: remote) } }
+            if let active = call.paths.active {
+                media.tick(now: now) { environment.send($0, on: active) }
+            }
             if !call.reportedFirstAudio, let first = media.firstPlayedAt {
                 call.reportedFirstAudio = true
-                event(String(format: "first audio played %.1f ms after the call started", first.milliseconds(since: call.startedAt)))
+                environment.event(String(format: "first audio played %.1f ms after the call started", first.milliseconds(since: call.startedAt)))
             }
             if let duration = settings.durationSeconds, let since = call.activeSince, now.milliseconds(since: since) >= duration * 1000 {
                 hangUp(call, reason: .durationReached)
@@ -162,14 +170,14 @@ extension NodeRuntime {
 
     /// Ends the call from this side: bye (reliable), then the call ends when it is acknowledged.
     func hangUp(_ call: CallContext, reason: ByeReason) {
-        let now = clock.now()
+        let now = environment.now()
         if call.transport == nil || call.phase == .handshaking {
             call.phase = .ended
-            event("call attempt cancelled")
+            environment.event("call attempt cancelled")
             return
         }
         sendReliable(call, now: now) { .bye(sequence: $0, reason: reason) }
-        event("hanging up (\(reason))")
+        environment.event("hanging up (\(reason))")
         call.phase = .closing
         call.closingSince = now
     }
@@ -177,14 +185,16 @@ extension NodeRuntime {
     func end(_ call: CallContext, failure: CallError?) {
         call.failure = failure
         call.phase = .ended
-        if let failure { event("\(failure)") }
+        if let failure { environment.event("\(failure)") }
     }
 
-    /// Releases the ended call: writes the recording, closes devices; a listener goes back to waiting.
+    /// Releases the ended call: writes the recording, closes devices, leaves its relay sessions.
     func finishCall() {
         guard let call else { return }
         if let media = call.media { finishMedia(media, call: call) }
         call.media = nil
+        for id in call.relayLinks { relays.leave(id) }
+        call.relayLinks.removeAll()
         self.call = nil
     }
 
@@ -194,7 +204,7 @@ extension NodeRuntime {
         do {
             call.media = try makeMediaSession(for: call, now: now)
         } catch {
-            event("cannot start media: \(error)")
+            environment.event("cannot start media: \(error)")
             hangUp(call, reason: .hangUp)
         }
     }

@@ -1,9 +1,10 @@
+import HoplineAudio
 import HoplineCore
 import HoplineNet
 
-/// Setting up and tearing down a call's media: keys, audio source (file or microphone) and sinks
-/// (recording and/or speaker).
-extension NodeRuntime {
+/// Setting up and tearing down a call's media: keys, audio source (file or microphone) and sinks (recording
+/// and/or speaker). Live devices are one `LiveAudioStream` per call, opened when the media starts.
+extension CallEngine {
     func makeMediaSession(for call: CallContext, now: ClockInstant) throws -> MediaSession {
         guard let handshake = call.handshake else { throw CallError.setupFailed("media without a completed handshake") }
         let cipher = try SRTPMediaCipher(handshake: handshake)
@@ -34,11 +35,36 @@ extension NodeRuntime {
             guard let recording = sink as? RecordingSink else { continue }
             do {
                 try recording.finish()
-                event(String(format: "recorded %.2f s to %@", Double(recording.sampleCount) / 48_000, recording.path))
+                environment.event(String(format: "recorded %.2f s to %@", Double(recording.sampleCount) / 48_000, recording.path))
             } catch {
-                event("cannot write the recording: \(error)")
+                environment.event("cannot write the recording: \(error)")
             }
         }
         closeLiveAudio()
+    }
+
+    func openLiveAudio() throws -> (source: any CallAudioSource, sink: any CallAudioSink) {
+        let stream: LiveAudioStream
+        if let open = liveStream {
+            stream = open
+        } else {
+            let configuration = LiveAudioConfiguration(
+                input: settings.inputDevice.map { AudioDeviceSelector(argument: $0) } ?? .systemDefault,
+                output: settings.outputDevice.map { AudioDeviceSelector(argument: $0) } ?? .systemDefault)
+            do {
+                stream = try LiveAudioStream(configuration: configuration)
+                try stream.start()
+            } catch {
+                throw CallError.setupFailed("audio device: \(error) (or use --play FILE.wav and --record FILE.wav)")
+            }
+            environment.event("audio: microphone \(stream.inputDevice.name), speaker \(stream.outputDevice.name)")
+            liveStream = stream
+        }
+        return (LiveMicrophoneSource(stream: stream), LiveSpeakerSink(stream: stream))
+    }
+
+    func closeLiveAudio() {
+        liveStream?.close()
+        liveStream = nil
     }
 }

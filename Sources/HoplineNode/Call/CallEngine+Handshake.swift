@@ -1,9 +1,9 @@
 import HoplineCore
 import HoplineNet
 
-/// Noise IK handshakes: the initiator's message 1 (with the offer) and its retransmission to every
-/// candidate address; the responder's message 2 (ringing/accept/busy/reject/not allowed).
-extension NodeRuntime {
+/// Noise IK handshakes: the initiator's message 1 (with the offer) and its retransmission on every candidate
+/// path; the responder's message 2 (ringing/accept/busy/reject/not allowed) on the path message 1 came by.
+extension CallEngine {
     /// The prologue binds both sides to Hopline's protocol version.
     static let prologue = Array("hopline call v1".utf8)
 
@@ -14,7 +14,16 @@ extension NodeRuntime {
             discontinuousTransmission: settings.codec.discontinuousTransmission)
     }
 
-    func startHandshake(_ call: CallContext, to peer: NodeID) throws {
+    /// Places a call to `peer`: message 1 goes on every path in `targets` (direct addresses, and the relay
+    /// sessions in `relayLinks` once joined) until one answers.
+    func startCall(to peer: NodeID, label: String, targets: [PathKey], relayLinks: [Int], now: ClockInstant) throws {
+        let session = pendingSession ?? UInt32.random(in: 1 ... .max)
+        pendingSession = nil
+        let call = CallContext(role: .initiator, session: session, label: label, phase: .handshaking, now: now)
+        call.peerID = peer
+        call.handshakeTargets = targets
+        call.relayLinks = relayLinks
+        for target in targets { call.paths.add(target) }
         var handshake: NoiseIKHandshake
         do {
             handshake = try NoiseIKHandshake.initiator(identity: identity, remote: peer, prologue: Self.prologue)
@@ -24,34 +33,48 @@ extension NodeRuntime {
             throw CallError.setupFailed("cannot start the handshake with \(peer): \(error)")
         }
         call.handshake = handshake
-        let now = clock.now()
         call.handshakeRetry = PendingTransmission(bytes: call.handshakeMessage, now: now.milliseconds, schedule: retransmission)
-        for target in call.handshakeTargets { socket.send(call.handshakeMessage, to: target) }
-    }
-
-    /// A connectivity check from `source` for our handshake: the peer's NAT mapping toward us is open there,
-    /// so message 1 goes there too (a peer-reflexive candidate).
-    func checkArrived(session: UInt32, from source: PeerAddress) {
-        guard let call, call.session == session, call.role == .initiator, call.phase == .handshaking else { return }
-        if !call.handshakeTargets.contains(source) {
-            call.handshakeTargets.append(source)
-            event("new path candidate \(source) (peer-reflexive, from a connectivity check)")
+        self.call = call
+        for id in relayLinks {
+            if let link = relays.link(id), let channel = link.channel {
+                adoptRelayPath(call, relay: link.relay, channel: channel, linkID: id, now: now)
+            }
         }
-        socket.send(call.handshakeMessage, to: source)
+        sendHandshake(call)
     }
 
-    func handshakeInitArrived(session: UInt32, message: [UInt8], from source: PeerAddress, at now: ClockInstant) {
+    func sendHandshake(_ call: CallContext) {
+        for target in call.handshakeTargets { environment.send(call.handshakeMessage, on: target) }
+    }
+
+    /// A connectivity check from the peer for our handshake: its NAT mapping toward us is open there, so
+    /// message 1 goes there too (a peer-reflexive candidate).
+    func checkArrived(session: UInt32, on path: PathKey) {
+        guard let call, call.session == session, call.role == .initiator, call.phase == .handshaking else { return }
+        if !call.handshakeTargets.contains(path) {
+            call.handshakeTargets.append(path)
+            call.paths.add(path)
+            environment.event("new path candidate \(path) (peer-reflexive, from a connectivity check)")
+        }
+        environment.send(call.handshakeMessage, on: path)
+    }
+
+    func handshakeInitArrived(session: UInt32, message: [UInt8], on path: PathKey, at now: ClockInstant) {
+        onHandshakeArrived(session)
         if let call, call.session == session {
-            // A retransmission: our message 2 was lost, or it came along another path. Answer again.
-            if call.role == .responder, !call.handshakeMessage.isEmpty { socket.send(call.handshakeMessage, to: source) }
+            // A retransmission: our message 2 was lost, or it came along another path. Answer again there.
+            if call.role == .responder, !call.handshakeMessage.isEmpty {
+                call.paths.add(path)
+                environment.send(call.handshakeMessage, on: path)
+            }
             return
         }
         if let cached = refusedHandshakes[session] {
-            socket.send(cached, to: source)
+            environment.send(cached, on: path)
             return
         }
         guard let policy = listenPolicy else {
-            counters.handshakeFailures += 1  // a caller does not take calls
+            environment.counters.handshakeFailures += 1  // a caller does not take calls
             return
         }
         var handshake: NoiseIKHandshake
@@ -60,22 +83,22 @@ extension NodeRuntime {
             handshake = try NoiseIKHandshake.responder(identity: identity, prologue: Self.prologue)
             payload = try handshake.readMessage(message)
         } catch {
-            counters.handshakeFailures += 1
-            socket.send(ControlPacket.handshakeRefused(session: session, reason: .undecryptable).serialized(), to: source)
+            environment.counters.handshakeFailures += 1
+            environment.send(ControlPacket.handshakeRefused(session: session, reason: .undecryptable).serialized(), on: path)
             return
         }
         guard let peer = handshake.remoteNodeID, let offer = try? CallOffer(parsing: payload) else {
-            counters.handshakeFailures += 1
+            environment.counters.handshakeFailures += 1
             return
         }
         let answer: CallAnswer
         if let current = call, current.phase != .ended {
             answer = .busy
-            counters.busyRefusals += 1
-            event("refused a call from \(peer): busy")
+            environment.counters.busyRefusals += 1
+            environment.event("refused a call from \(peer): busy")
         } else if !policy.acceptFrom.isEmpty && !policy.acceptFrom.contains(peer) {
             answer = .notAllowed
-            event("refused a call from \(peer): not in --accept-from")
+            environment.event("refused a call from \(peer): not in --accept-from")
         } else {
             answer = policy.autoAnswer ? .accepted(localOffer) : .ringing
         }
@@ -84,10 +107,10 @@ extension NodeRuntime {
             let message2 = try handshake.writeMessage(payload: answer.serialized())
             reply = ControlPacket.handshakeResponse(session: session, message: message2).serialized()
         } catch {
-            counters.handshakeFailures += 1
+            environment.counters.handshakeFailures += 1
             return
         }
-        socket.send(reply, to: source)
+        environment.send(reply, on: path)
         switch answer {
         case .busy, .notAllowed, .rejected:
             if refusedHandshakes.count > 64 { refusedHandshakes.removeAll() }
@@ -96,31 +119,40 @@ extension NodeRuntime {
         case .ringing, .accepted:
             break
         }
+        if call != nil { finishCall() }  // the previous, ended call
         let context = CallContext(role: .responder, session: session, label: peer.abbreviated, phase: .ringing, now: now)
         context.peerID = peer
-        context.remote = source
         context.peerOffer = offer
         context.handshakeMessage = reply
         do {
             context.transport = try handshake.split()
         } catch {
-            counters.handshakeFailures += 1
+            environment.counters.handshakeFailures += 1
             return
         }
         context.handshake = handshake
+        _ = context.paths.activate(path)
         call = context
+        // Relay sessions joined for this session (from the rendezvous' introduction) become standby paths.
+        for link in relays.links.values where link.callSession == session {
+            context.relayLinks.append(link.id)
+            if let channel = link.channel, link.state == .joined {
+                adoptRelayPath(context, relay: link.relay, channel: channel, linkID: link.id, now: now)
+            }
+        }
+        let via = path.isRelayed ? " via \(path.kindName)" : ""
         if case .accepted = answer {
-            event("incoming call from \(peer) at \(source): answered automatically")
+            environment.event("incoming call from \(peer) at \(path.nextHop)\(via): answered automatically")
             startMedia(context, now: now)
         } else {
             context.ringingSince = now
             context.awaitingLocalAnswer = true
             prompt?.discardPending()
-            event("incoming call from \(peer) at \(source): answer? [y/n]")
+            environment.event("incoming call from \(peer) at \(path.nextHop)\(via): answer? [y/n]")
         }
     }
 
-    func handshakeResponseArrived(session: UInt32, message: [UInt8], from source: PeerAddress, at now: ClockInstant) {
+    func handshakeResponseArrived(session: UInt32, message: [UInt8], on path: PathKey, at now: ClockInstant) {
         guard let call, call.session == session, call.role == .initiator, call.phase == .handshaking,
             var handshake = call.handshake
         else { return }
@@ -128,42 +160,43 @@ extension NodeRuntime {
         do {
             payload = try handshake.readMessage(message)
         } catch {
-            counters.handshakeFailures += 1
+            environment.counters.handshakeFailures += 1
             return
         }
         guard let answer = try? CallAnswer(parsing: payload), let transport = try? handshake.split() else {
-            counters.handshakeFailures += 1
+            environment.counters.handshakeFailures += 1
             return
         }
         call.handshake = handshake
         call.transport = transport
         call.handshakeRetry = nil
-        call.remote = source
         call.lastHeard = now
         call.peerConfirmed = true
+        call.paths.heard(path, at: now, media: false)
+        _ = call.paths.activate(path)
         switch answer {
         case .accepted(let offer):
             call.peerOffer = offer
-            event("connected to \(call.peerLabel) at \(source) (direct)")
+            environment.event("connected to \(call.peerLabel) at \(path.nextHop) (\(path.kindName))")
             startMedia(call, now: now)
             // Proves to the responder that message 1 was not replayed, so its media can start.
-            sendKeepalive(call, now: now)
+            sendKeepalive(call, on: path, now: now)
         case .ringing:
             call.phase = .ringing
             call.ringingSince = now
-            event("ringing \(call.peerLabel) at \(source)...")
-            sendKeepalive(call, now: now)
+            environment.event("ringing \(call.peerLabel) at \(path.nextHop) (\(path.kindName))...")
+            sendKeepalive(call, on: path, now: now)
         case .busy: end(call, failure: .busy(target: call.peerLabel))
         case .rejected: end(call, failure: .rejected(target: call.peerLabel))
         case .notAllowed: end(call, failure: .notAllowed(target: call.peerLabel))
         }
     }
 
-    func handshakeRefusedArrived(session: UInt32, reason: HandshakeRefusal, from source: PeerAddress) {
+    func handshakeRefusedArrived(session: UInt32, reason: HandshakeRefusal, on path: PathKey) {
         guard let call, call.session == session, call.role == .initiator, call.phase == .handshaking else { return }
-        // Unauthenticated: believed only while no real answer came, and only from an address we tried.
-        guard call.handshakeTargets.contains(source) else { return }
-        end(call, failure: .handshakeRefused(target: "\(call.label) at \(source)", reason: reason.description))
+        // Unauthenticated: believed only while no real answer came, and only from a path we tried.
+        guard call.handshakeTargets.contains(path) else { return }
+        end(call, failure: .handshakeRefused(target: "\(call.label) at \(path.nextHop)", reason: reason.description))
     }
 
     /// The local user answered a ringing call.
@@ -171,11 +204,11 @@ extension NodeRuntime {
         call.awaitingLocalAnswer = false
         if accept {
             sendReliable(call, now: now) { .accept(sequence: $0, answer: .accepted(self.localOffer)) }
-            event("answered; connected to \(call.peerLabel)")
+            environment.event("answered; connected to \(call.peerLabel)")
             startMedia(call, now: now)
         } else {
             sendReliable(call, now: now) { .reject(sequence: $0) }
-            event("rejected the call from \(call.peerLabel)")
+            environment.event("rejected the call from \(call.peerLabel)")
             call.phase = .closing
             call.closingSince = now
         }

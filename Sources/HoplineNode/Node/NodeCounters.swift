@@ -22,6 +22,10 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var busyRefusals = 0
     /// SRTP packets accepted into the media receiver.
     public var mediaPacketsAccepted = 0
+    /// Relay packets (0x40-0x4F) that did not parse.
+    public var malformedRelay = 0
+    /// Relay DATA for a session this node does not hold (from a stranger, or after it left).
+    public var relayUnmatched = 0
 
     public init() {}
 }
