@@ -1,5 +1,5 @@
 /// Why a relay refused an ALLOCATE or JOIN (the reason byte of REFUSED).
-public enum RelayRefusal: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+public enum RelayRefusal: UInt8, Error, Sendable, CaseIterable, CustomStringConvertible {
     /// The relay's session cap is reached.
     case full = 1
     /// The relay's total bandwidth budget is spent; try another relay.
