@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "HoplineMediaTests", dependencies: ["HoplineMedia", "HoplineCodec", "HoplineCore"], swiftSettings: strict),
         .testTarget(
             name: "HoplineNodeTests",
-            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec"],
+            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec", "HoplineRelay"],
             swiftSettings: strict
         ),
     ]

@@ -188,6 +188,12 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             // does not reorder: the missing packets are lost, not late. Stop holding and go on slot by slot
             // (conceal, then FEC for the last one). On a reordering path the hold goes on instead, since the
             // missing packet is probably still on its way.
+            // The audio concealed while holding already stood in for the first missing slots: move the
+            // playout point past them (whole frames, keeping the last missing frame for FEC), so an outage
+            // (a path that died, a loss burst) does not add its own length to the delay.
+            let held = Int64(unclassifiedUnderrunSamples), frame = Int64(lastDuration)
+            let skip = max(0, min(held, gap - frame)) / frame * frame
+            self.playoutTimestamp = playoutTimestamp + skip
             self.holdingSince = nil
             classifyUnderrun(asPause: false)
             return decide(now: now)

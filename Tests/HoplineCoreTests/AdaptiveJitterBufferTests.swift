@@ -106,6 +106,22 @@ final class AdaptiveJitterBufferTests: XCTestCase {
         XCTAssertLessThanOrEqual(simulation.buffer.playedDelayMilliseconds ?? 999, 50, "back near target by the end")
     }
 
+    /// An outage that loses packets on a path that does not reorder (a relay that died, then the call moved
+    /// to another path): the concealment played while holding stands in for the lost slots, so playout goes
+    /// on at the old delay with no second round of concealment and nothing added to the delay.
+    func testAnOutageThatLosesPacketsCostsItsOwnLengthOnceAndDoesNotGrowTheDelay() {
+        var simulation = Simulation()
+        simulation.run(packets: 300, until: 6_000) { index in
+            (100...109).contains(index) ? nil : Double(index) * 20 + 20
+        }
+        let stats = simulation.buffer.statistics
+        // 10 lost frames (200 ms), the last rebuilt from FEC: at most 10 frames of concealment and FEC in all.
+        XCTAssertLessThanOrEqual(stats.concealed + stats.fecRecovered, 11, "\(stats)")
+        XCTAssertEqual(stats.late, 0)
+        // (Before this rule the held slots were concealed a second time after the hold: 20 frames.)
+        XCTAssertLessThanOrEqual(simulation.buffer.playedDelayMilliseconds ?? 999, 20)
+    }
+
     func testDTXPauseIsComfortNoiseAndTheTalkspurtStartsAtTarget() {
         var simulation = Simulation()
         // 50 frames, then a 1 s DTX pause: the sequence continues at 50 for frame slot 100, marker set.

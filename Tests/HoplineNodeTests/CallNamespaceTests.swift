@@ -48,7 +48,7 @@ final class CallNamespaceTests: CLITestCase {
     /// directly between the two NATs' public addresses and never through the rendezvous.
     func testCallThroughTwoNATsConnectsDirectlyByHolePunching() throws {
         let lab = try NetworkNamespaces(testCase: self)
-        let (pub, hostA, hostB) = try buildTwoNATs(lab, symmetricB: false)
+        let (pub, hostA, hostB) = try lab.buildTwoNATs(symmetricB: false, scratch: directory)
         let sample = TestSupport.demoSample
         let rendezvous = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
             "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--stats", path("r.jsonl"), "--no-status",
@@ -88,42 +88,11 @@ final class CallNamespaceTests: CLITestCase {
         }
     }
 
-    /// Five namespaces: a "public" one in the middle (10.77.1.1 toward router A, 10.77.2.1 toward router B,
-    /// forwarding between them), two NAT routers (nftables masquerade on their WAN side, unsolicited
-    /// inbound traffic dropped) and a host behind each (192.168.10.2, 192.168.20.2). With `symmetricB`,
-    /// router B uses `masquerade random`: a new public port per destination, which hole punching cannot pass.
-    private func buildTwoNATs(_ lab: NetworkNamespaces, symmetricB: Bool) throws -> (pub: String, hostA: String, hostB: String) {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "nftables (nft) is not installed")
-        let pub = try lab.add("pub"), routerA = try lab.add("ra"), routerB = try lab.add("rb")
-        let hostA = try lab.add("ha"), hostB = try lab.add("hb")
-        try lab.link(pub, "10.77.1.1/24", routerA, "10.77.1.2/24", name: "w1")
-        try lab.link(pub, "10.77.2.1/24", routerB, "10.77.2.2/24", name: "w2")
-        try lab.link(routerA, "192.168.10.1/24", hostA, "192.168.10.2/24", name: "l1")
-        try lab.link(routerB, "192.168.20.1/24", hostB, "192.168.20.2/24", name: "l2")
-        for namespace in [pub, routerA, routerB] {
-            try lab.run(NetworkNamespaces.ipPath, ["netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
-        }
-        try lab.ip(["-n", routerA, "route", "add", "default", "via", "10.77.1.1"])
-        try lab.ip(["-n", routerB, "route", "add", "default", "via", "10.77.2.1"])
-        try lab.ip(["-n", hostA, "route", "add", "default", "via", "192.168.10.1"])
-        try lab.ip(["-n", hostB, "route", "add", "default", "via", "192.168.20.1"])
-        for (router, wan, symmetric) in [(routerA, lab.interface("w1", side: "b"), false), (routerB, lab.interface("w2", side: "b"), symmetricB)] {
-            let rules = """
-                table ip nat { chain post { type nat hook postrouting priority 100; oifname "\(wan)" masquerade\(symmetric ? " random" : ""); }; }
-                table inet filter { chain input { type filter hook input priority 0; iifname "\(wan)" ct state new drop; }; }
-                """
-            let file = path("\(router).nft")
-            try rules.write(toFile: file, atomically: true, encoding: .utf8)
-            try lab.run(NetworkNamespaces.ipPath, ["netns", "exec", router, "/usr/sbin/nft", "-f", file])
-        }
-        return (pub, hostA, hostB)
-    }
-
     /// Behind a symmetric NAT the punched path cannot open: the caller must give up within the answer
     /// timeout with the clear no-answer message (a relay is what such NATs need: the next issue).
     func testSymmetricNATFailsClearlyWithinTheAnswerTimeout() throws {
         let lab = try NetworkNamespaces(testCase: self)
-        let (pub, hostA, hostB) = try buildTwoNATs(lab, symmetricB: true)
+        let (pub, hostA, hostB) = try lab.buildTwoNATs(symmetricB: true, scratch: directory)
         let rendezvous = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
             "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status",
         ])

@@ -2,6 +2,7 @@ import Foundation
 import HoplineCore
 import HoplineNet
 @testable import HoplineNode
+import HoplineRelay
 
 /// A simulated network on a virtual clock: hosts are `NodeCore`s (or any datagram handler) at addresses,
 /// every datagram takes `latencyMilliseconds` (per destination host if set), and a host can be cut off
@@ -26,6 +27,17 @@ final class VirtualNetwork {
     /// Return false to drop a datagram (source, destination, bytes).
     var filter: (PeerAddress, PeerAddress, [UInt8]) -> Bool = { _, _, _ in true }
     private(set) var delivered: [PeerAddress: Int] = [:]
+    /// NAT: datagrams from a private address leave with its public address as source, and datagrams to the
+    /// public address reach the private one. `remap` moves the mapping (a NAT that forgot it); datagrams to an
+    /// old public address are then dropped.
+    private var publicAddress: [PeerAddress: PeerAddress] = [:]
+    private var privateAddress: [PeerAddress: PeerAddress] = [:]
+
+    func remap(_ inside: PeerAddress, to outside: PeerAddress) {
+        if let old = publicAddress[inside] { privateAddress[old] = nil }
+        publicAddress[inside] = outside
+        privateAddress[outside] = inside
+    }
 
     /// A socket at `address` on this network.
     func socket(_ address: String) -> VirtualSocket { VirtualSocket(network: self, localAddress: try! PeerAddress(parsing: address)) }
@@ -46,8 +58,10 @@ final class VirtualNetwork {
     /// Cuts a host off: nothing reaches it and nothing it sends goes anywhere (a SIGKILLed relay).
     func kill(_ address: PeerAddress) { dead.insert(address) }
 
-    func send(_ bytes: [UInt8], from source: PeerAddress, to destination: PeerAddress) {
-        guard !dead.contains(source), filter(source, destination, bytes) else { return }
+    func send(_ bytes: [UInt8], from inside: PeerAddress, to destination: PeerAddress) {
+        guard !dead.contains(inside) else { return }
+        let source = publicAddress[inside] ?? inside
+        guard filter(source, destination, bytes) else { return }
         let latency = latencyMilliseconds + (extraLatency[destination] ?? 0) + (extraLatency[source] ?? 0)
         let now = clock.now()
         order += 1
@@ -74,11 +88,16 @@ final class VirtualNetwork {
             let current = clock.now()
             let due = queue.filter { $0.at <= current }.sorted { ($0.at, $0.order) < ($1.at, $1.order) }
             queue.removeAll { $0.at <= current }
-            for pending in due where !dead.contains(pending.destination) {
+            for pending in due {
+                // Through a NAT: the public address leads to the private host; a forgotten mapping leads nowhere.
+                let destination = privateAddress[pending.destination] ?? pending.destination
+                guard !dead.contains(destination), handlers[destination] != nil,
+                    privateAddress[pending.destination] != nil || publicAddress[destination] == nil
+                else { continue }
                 var datagram = pending.datagram
                 datagram.arrival = current
-                delivered[pending.destination, default: 0] += 1
-                handlers[pending.destination]?(datagram)
+                delivered[destination, default: 0] += 1
+                handlers[destination]?(datagram)
             }
             for ticker in tickers { ticker.tick(current) }
             if current >= end { return }
@@ -141,4 +160,47 @@ enum VirtualNodes {
 final class EventLog {
     var lines: [String] = []
     var text: String { lines.joined(separator: "\n") }
+}
+
+/// A volunteer relay on a `VirtualNetwork`: the real `RelayEngine` (cookies, tokens, sessions, limits,
+/// drain), fed the way `RelayServer` feeds it, on the network's virtual clock.
+final class VirtualRelay {
+    let engine: RelayEngine
+    let address: PeerAddress
+    private let network: VirtualNetwork
+    private let unixStart: UInt32 = 1_800_000_000
+
+    init(_ network: VirtualNetwork, at address: String, limits: RelayLimits = RelayLimits()) {
+        self.network = network
+        self.address = try! PeerAddress(parsing: address)
+        let start = network.clock.now()
+        engine = RelayEngine(limits: limits, now: RelayInstant(monotonic: start, unixSeconds: unixStart))
+        network.attach(self.address) { [unowned self] datagram in receive(datagram) }
+        network.attachTicker(
+            tick: { [unowned self] now in
+                for (bytes, destination) in engine.tick(now: instant(now)) {
+                    network.send(bytes, from: self.address, to: PeerAddress(destination))
+                }
+            },
+            deadline: { $0.advanced(byNanoseconds: 50_000_000) })
+    }
+
+    private func instant(_ now: ClockInstant) -> RelayInstant {
+        RelayInstant(monotonic: now, unixSeconds: unixStart + UInt32(max(0, now.seconds)))
+    }
+
+    private func receive(_ datagram: InboundDatagram) {
+        let now = network.clock.now()
+        if datagram.bytes.first == RelayPacketType.data.rawValue, let channel = RelayPacket.dataChannel(of: datagram.bytes) {
+            if let destination = engine.forward(
+                channel: channel, length: datagram.bytes.count, from: datagram.source.socketAddress, now: now)
+            {
+                network.send(datagram.bytes, from: address, to: PeerAddress(destination))
+            }
+            return
+        }
+        if let reply = engine.handleRequest(datagram.bytes, from: datagram.source.socketAddress, now: instant(now)) {
+            network.send(reply, from: address, to: datagram.source)
+        }
+    }
 }

@@ -75,20 +75,28 @@ public enum ByeReason: UInt8, Sendable, CustomStringConvertible {
     }
 }
 
-/// The caller's offer, carried in Noise message 1's (encrypted) payload: protocol version and the codec
-/// parameters the caller sends with and would like to receive.
+/// The caller's offer, carried in Noise message 1's (encrypted) payload: protocol version, the codec
+/// parameters the caller sends with and would like to receive, and the relay sessions it opened for the call
+/// (relayed candidates with their tokens: the callee joins them as standby paths; encrypted, so only the
+/// callee learns the tokens). Layout: version u8, bitrate u32, frame ms u8, flags u8, then optionally `cands`.
 public struct CallOffer: Equatable, Sendable {
     public static let version: UInt8 = 1
     public var bitrate: UInt32
     public var frameMilliseconds: UInt8
     public var forwardErrorCorrection: Bool
     public var discontinuousTransmission: Bool
+    /// Relayed candidates only (others are ignored by the callee).
+    public var relayCandidates: [Candidate]
 
-    public init(bitrate: UInt32, frameMilliseconds: UInt8, forwardErrorCorrection: Bool, discontinuousTransmission: Bool) {
+    public init(
+        bitrate: UInt32, frameMilliseconds: UInt8, forwardErrorCorrection: Bool, discontinuousTransmission: Bool,
+        relayCandidates: [Candidate] = []
+    ) {
         self.bitrate = bitrate
         self.frameMilliseconds = frameMilliseconds
         self.forwardErrorCorrection = forwardErrorCorrection
         self.discontinuousTransmission = discontinuousTransmission
+        self.relayCandidates = relayCandidates
     }
 
     public func serialized() -> [UInt8] {
@@ -97,6 +105,7 @@ public struct CallOffer: Equatable, Sendable {
         writer.u32(bitrate)
         writer.u8(frameMilliseconds)
         writer.u8((forwardErrorCorrection ? 1 : 0) | (discontinuousTransmission ? 2 : 0))
+        if !relayCandidates.isEmpty { writer.candidates(relayCandidates) }
         return writer.bytes
     }
 
@@ -111,6 +120,7 @@ public struct CallOffer: Equatable, Sendable {
         let flags = try reader.u8("flags")
         forwardErrorCorrection = flags & 1 != 0
         discontinuousTransmission = flags & 2 != 0
+        relayCandidates = reader.remaining > 0 ? try reader.candidates("relay candidates").filter { $0.kind == .relayed } : []
         try reader.expectEnd("offer")
     }
 }

@@ -7,11 +7,18 @@ extension CallEngine {
     /// The prologue binds both sides to Hopline's protocol version.
     static let prologue = Array("hopline call v1".utf8)
 
-    var localOffer: CallOffer {
+    var localOffer: CallOffer { offer(relayLinks: []) }
+
+    /// The offer, with the relay sessions in `relayLinks` as relayed candidates (the caller's message 1).
+    func offer(relayLinks: [Int]) -> CallOffer {
         CallOffer(
             bitrate: UInt32(settings.codec.bitrate), frameMilliseconds: UInt8(settings.codec.frameMilliseconds),
             forwardErrorCorrection: settings.codec.forwardErrorCorrection,
-            discontinuousTransmission: settings.codec.discontinuousTransmission)
+            discontinuousTransmission: settings.codec.discontinuousTransmission,
+            relayCandidates: relayLinks.compactMap { id in
+                guard let link = relays.link(id), let token = link.token else { return nil }
+                return Candidate(kind: .relayed, address: link.relay, relayToken: token.bytes)
+            })
     }
 
     /// Places a call to `peer`: message 1 goes on every path in `targets` (direct addresses, and the relay
@@ -27,7 +34,7 @@ extension CallEngine {
         var handshake: NoiseIKHandshake
         do {
             handshake = try NoiseIKHandshake.initiator(identity: identity, remote: peer, prologue: Self.prologue)
-            let message = try handshake.writeMessage(payload: localOffer.serialized())
+            let message = try handshake.writeMessage(payload: offer(relayLinks: relayLinks).serialized())
             call.handshakeMessage = ControlPacket.handshakeInit(session: call.session, message: message).serialized()
         } catch {
             throw CallError.setupFailed("cannot start the handshake with \(peer): \(error)")
@@ -133,7 +140,12 @@ extension CallEngine {
         context.handshake = handshake
         _ = context.paths.activate(path)
         call = context
-        // Relay sessions joined for this session (from the rendezvous' introduction) become standby paths.
+        // The caller's relay sessions (from the offer, or already joined on the rendezvous' introduction)
+        // become standby paths once joined.
+        for candidate in offer.relayCandidates {
+            guard let bytes = candidate.relayToken, let token = try? RelayToken(parsing: bytes) else { continue }
+            relays.join(candidate.address, token: token, side: .callee, callSession: session, now: now)
+        }
         for link in relays.links.values where link.callSession == session {
             context.relayLinks.append(link.id)
             if let channel = link.channel, link.state == .joined {

@@ -22,7 +22,8 @@ extension CallEngine {
         for key in call.paths.probesDue(at: now) { sendKeepalive(call, on: key, now: now) }
         reselectPath(call, now: now)
         // A relayed path gone silent may be a NAT mapping that changed under us: re-prove our address.
-        for (key, path) in call.paths.paths where key.isRelayed && !call.paths.isAlive(key, at: now) && path.lastHeard != nil {
+        for (key, path) in call.paths.paths
+        where key.isRelayed && !path.withdrawn && path.lastHeard != nil && !call.paths.isAlive(key, at: now) {
             guard case .relayed(let relay, let channel) = key, let link = relays.joinedLink(relay: relay, channel: channel)
             else { continue }
             if let last = call.lastReprove[key], now.milliseconds(since: last) < 2_000 { continue }

@@ -93,6 +93,10 @@ final class CallEngine {
             } else {
                 environment.event("relay \(link.relay) did not answer")
             }
+            if let channel = link.channel {
+                call.paths.withdraw(.relayed(relay: link.relay, channel: channel))
+                reselectPath(call, now: now)
+            }
         case .drain(let relay, let channel):
             let key = PathKey.relayed(relay: relay, channel: channel)
             guard call.paths.paths[key] != nil else { return }

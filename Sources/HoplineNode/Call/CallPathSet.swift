@@ -89,7 +89,6 @@ struct CallPathSet {
         add(key)
         paths[key]?.lastHeard = now
         paths[key]?.packetsHeard += 1
-        paths[key]?.withdrawn = false
         if media {
             paths[key]?.lastMediaHeard = now
             paths[key]?.mediaRun += 1
@@ -109,7 +108,7 @@ struct CallPathSet {
         paths[key]?.rttMilliseconds = previous + (rttMilliseconds - previous) / 4
     }
 
-    /// The relay behind `key` is going away: stop using it now.
+    /// The relay behind `key` is going away (or refused the session): stop using it now, for good.
     mutating func withdraw(_ key: PathKey) { paths[key]?.withdrawn = true }
 
     /// Makes `key` the active path at once (the first answer of a handshake, or an explicit choice).

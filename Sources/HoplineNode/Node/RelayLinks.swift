@@ -40,8 +40,11 @@ final class RelayLinks {
         var state: State = .awaitingCookie
         var transaction = NodeEnvironment.newTransaction()
         var cookie: [UInt8] = []
+        /// The session's token: the caller's from the start (join), the relay's once JOINED (allocate).
         var token: RelayToken?
         var channel: UInt32? { token?.channel }
+        /// JOINED has arrived at least once.
+        var joinedOnce = false
         var side: RelaySide?
         var rttMilliseconds: Double?
         var load: RelayLoad?
@@ -94,16 +97,20 @@ final class RelayLinks {
     /// Joins the session `token` names on `relay` as `side` (the callee, with the caller's token).
     @discardableResult
     func join(_ relay: PeerAddress, token: RelayToken, side: RelaySide, callSession: UInt32, now: ClockInstant) -> Int {
-        if let existing = links.values.first(where: { $0.relay == relay && $0.channel == token.channel && $0.state != .left }) {
+        if let existing = links.values.first(where: { $0.relay == relay && $0.channel == token.channel }) {
             return existing.id
         }
-        return open(relay, purpose: .join(token: token, side: side), callSession: callSession, now: now)
+        return open(relay, purpose: .join(token: token, side: side), callSession: callSession, token: token, now: now)
     }
 
-    private func open(_ relay: PeerAddress, purpose: Purpose, callSession: UInt32, now: ClockInstant) -> Int {
+    private func open(
+        _ relay: PeerAddress, purpose: Purpose, callSession: UInt32, token: RelayToken? = nil, now: ClockInstant
+    ) -> Int {
         let id = nextID
         nextID += 1
-        links[id] = Link(id: id, relay: relay, purpose: purpose, callSession: callSession, nextSend: now, lastSent: now)
+        var link = Link(id: id, relay: relay, purpose: purpose, callSession: callSession, nextSend: now, lastSent: now)
+        link.token = token
+        links[id] = link
         sendDue(id, now: now)
         return id
     }
@@ -112,6 +119,7 @@ final class RelayLinks {
     /// relay drops our packets until we do. At most once per second per link.
     func reprove(_ id: Int, now: ClockInstant) {
         guard var link = links[id], link.state == .joined, let token = link.token, let side = link.side else { return }
+        // Waits a second between tries (the path's own silence rule calls this on every tick).
         if now.milliseconds(since: link.lastSent) < 1_000 { return }
         link.purpose = .join(token: token, side: side)
         restart(&link, now: now)
@@ -131,9 +139,15 @@ final class RelayLinks {
 
     func link(_ id: Int) -> Link? { links[id] }
 
-    /// The joined link for a relay session, if this node holds it.
+    /// The link for a relay session this node has joined (also while it refreshes or re-proves it).
     func joinedLink(relay: PeerAddress, channel: UInt32) -> Link? {
-        links.values.first { $0.relay == relay && $0.channel == channel && $0.state == .joined }
+        links.values.first { link in
+            guard link.relay == relay, link.channel == channel, link.joinedOnce else { return false }
+            switch link.state {
+            case .joined, .awaitingCookie, .joining: return true
+            default: return false
+            }
+        }
     }
 
     /// Handles one relay packet (not DATA) from `source`; returns what the call engine should hear of it.
@@ -158,7 +172,8 @@ final class RelayLinks {
             return nil
         case .joined(let transaction, let side, let token, let lifetime, let load):
             guard let id = match(transaction, source, state: .joining), var link = links[id] else { return nil }
-            let first = link.token == nil
+            let first = !link.joinedOnce
+            link.joinedOnce = true
             link.state = .joined
             link.token = token
             link.side = side
@@ -229,7 +244,7 @@ final class RelayLinks {
             guard !links[id]!.isSettled, now >= links[id]!.nextSend else { continue }
             if links[id]!.triesLeft == 0 {
                 // A refresh that got no answer keeps the session's old state: the path's liveness decides.
-                if links[id]!.token != nil {
+                if links[id]!.joinedOnce {
                     links[id]!.state = .joined
                     links[id]!.refreshAt = now.advanced(byNanoseconds: 5_000_000_000)
                 } else {

@@ -1,0 +1,157 @@
+import HoplineCore
+import HoplineNet
+@testable import HoplineNode
+import HoplineRelay
+import XCTest
+
+/// Relayed calls on the virtual clock with the real relay engine: two peers that cannot reach each other
+/// directly meet through a rendezvous, the caller opens sessions on two relays, the callee joins them, and
+/// the call survives the death of the relay it uses, a drain, and a NAT mapping change, each measured exactly.
+final class VirtualRelayCallTests: XCTestCase {
+    override func setUpWithError() throws { try SRTPLibrary.initialize() }
+
+    private struct Topology {
+        let network: VirtualNetwork
+        let caller: NodeCore
+        let callee: NodeCore
+        let relays: [VirtualRelay]
+        let callerEvents: EventLog
+        let calleeEvents: EventLog
+    }
+
+    /// Rendezvous at 203.0.113.1, relays at 198.51.100.1/.2, caller 192.0.2.1 and callee 192.0.2.2 that can
+    /// never reach each other directly (both behind NATs that hole punching cannot pass).
+    private func relayedCall() throws -> Topology {
+        let network = VirtualNetwork()
+        let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
+        let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")
+        let calleeEvents = EventLog(), callerEvents = EventLog()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730", events: calleeEvents)
+        VirtualNodes.listen(callee)
+        callee.register(at: rendezvous.environment.transport.localAddress)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000", events: callerEvents) { settings in
+            settings.rendezvous = try! PeerAddress(parsing: "203.0.113.1:4730")
+            settings.relays = relays.map(\.address)
+        }
+        let ends: Set<String> = ["192.0.2.1", "192.0.2.2"]
+        network.filter = { source, destination, _ in
+            !(ends.contains(source.socketAddress.ipAddress ?? "") && ends.contains(destination.socketAddress.ipAddress ?? ""))
+        }
+        network.run(for: 0.5)  // the callee registers
+        try caller.placeCall(.node(callee.environment.identity.nodeID)) { seconds, ready in
+            network.run(atMost: seconds, until: ready)
+        }
+        network.run(for: 2)
+        return Topology(
+            network: network, caller: caller, callee: callee, relays: relays, callerEvents: callerEvents,
+            calleeEvents: calleeEvents)
+    }
+
+    private func concealed(_ node: NodeCore) -> Int { node.calls.call?.media?.jitterStatistics.concealed ?? -1 }
+
+    func testPeersThatCannotReachEachOtherTalkThroughARelayWithAWarmStandby() throws {
+        let t = try relayedCall()
+        let call = try XCTUnwrap(t.caller.calls.call, t.callerEvents.text)
+        XCTAssertEqual(call.phase, .active, t.callerEvents.text)
+        let active = try XCTUnwrap(call.paths.active)
+        XCTAssertTrue(active.isRelayed, "\(active)")
+        XCTAssertEqual(t.callee.calls.call?.paths.active, active, "both ends on one relay session")
+        XCTAssertEqual(call.paths.ranked(at: t.network.clock.now()).count, 2, "the standby relay is alive too")
+        XCTAssertEqual(t.callee.calls.call?.paths.ranked(at: t.network.clock.now()).count, 2)
+        XCTAssertGreaterThan(call.media?.reception.packetsReceived ?? 0, 80)
+        XCTAssertGreaterThan(t.callee.calls.call?.media?.reception.packetsReceived ?? 0, 80)
+        XCTAssertEqual(concealed(t.caller), 0)
+        XCTAssertEqual(t.relays.map { $0.engine.sessionCount }, [1, 1])
+        XCTAssertEqual(call.rttMilliseconds ?? 0, 40, accuracy: 0.5, "four 10 ms hops through the relay")
+    }
+
+    /// The relay carrying the call dies (SIGKILL: nothing more in or out). Each end notices 160 ms after the
+    /// last media packet and moves to the standby; the other end's media follows within a hop.
+    func testKillingTheActiveRelayMovesTheCallToTheStandbyWithUnder300MillisecondsConcealed() throws {
+        let t = try relayedCall()
+        let active = try XCTUnwrap(t.caller.calls.call?.paths.active)
+        let victim = try XCTUnwrap(t.relays.first { $0.address == active.nextHop })
+        let before = (concealed(t.caller), concealed(t.callee))
+        t.network.kill(victim.address)
+        t.network.run(for: 2)
+        let caller = try XCTUnwrap(t.caller.calls.call), callee = try XCTUnwrap(t.callee.calls.call)
+        XCTAssertEqual(caller.phase, .active)
+        XCTAssertNotEqual(caller.paths.active?.nextHop, victim.address)
+        XCTAssertEqual(caller.paths.active, callee.paths.active)
+        XCTAssertEqual(caller.paths.switches, 1)
+        let lost = (concealed(t.caller) - before.0, concealed(t.callee) - before.1)
+        // Frames of 20 ms: 160 ms of silence before the switch plus a hop or two.
+        XCTAssertLessThanOrEqual(lost.0 * 20, 300, t.callerEvents.text)
+        XCTAssertLessThanOrEqual(lost.1 * 20, 300, t.calleeEvents.text)
+        XCTAssertGreaterThan(lost.0, 0, "a killed relay does lose audio: the measurement sees it")
+        XCTAssertTrue(t.callerEvents.text.contains("nothing heard for"), t.callerEvents.text)
+    }
+
+    /// A draining relay says so (DRAIN): both ends move at once, before any audio is lost.
+    func testADrainingRelayIsLeftAtOnceWithoutLosingAudio() throws {
+        let t = try relayedCall()
+        let active = try XCTUnwrap(t.caller.calls.call?.paths.active)
+        let draining = try XCTUnwrap(t.relays.first { $0.address == active.nextHop })
+        let before = (concealed(t.caller), concealed(t.callee))
+        draining.engine.beginDraining(now: RelayInstant(monotonic: t.network.clock.now(), unixSeconds: 1_800_000_002))
+        t.network.run(for: 0.1)
+        XCTAssertNotEqual(t.caller.calls.call?.paths.active?.nextHop, draining.address)
+        XCTAssertNotEqual(t.callee.calls.call?.paths.active?.nextHop, draining.address)
+        t.network.run(for: 1)
+        XCTAssertEqual(concealed(t.caller) - before.0, 0)
+        XCTAssertEqual(concealed(t.callee) - before.1, 0)
+        XCTAssertTrue(t.callerEvents.text.contains("is draining"), t.callerEvents.text)
+    }
+
+    /// The caller's NAT forgets its mappings mid-call: its packets now come from a new public address the
+    /// relays do not know. The caller re-proves its token from there and the call goes on.
+    func testANATMappingChangeIsHealedByReprovingTheRelaySessions() throws {
+        let network = VirtualNetwork()
+        let inside = try PeerAddress(parsing: "192.0.2.1:5000")
+        network.remap(inside, to: try PeerAddress(parsing: "203.0.113.50:40000"))
+        _ = network
+        // The caller sits behind the NAT from the start (built here, as relayedCall builds its own network).
+        let t = try relayedCallBehindNAT(network: network)
+        XCTAssertEqual(t.caller.calls.call?.phase, .active, t.callerEvents.text)
+        let before = concealed(t.callee)
+        t.network.remap(inside, to: try PeerAddress(parsing: "203.0.113.50:40001"))
+        t.network.run(for: 4)
+        XCTAssertEqual(t.caller.calls.call?.phase, .active, t.callerEvents.text)
+        XCTAssertEqual(t.callee.calls.call?.phase, .active, t.calleeEvents.text)
+        let heal = concealed(t.callee) - before
+        XCTAssertLessThan(heal * 20, 2_500, "healed within the re-prove delay: \(t.callerEvents.text)")
+        let sessions = t.relays.compactMap { relay in
+            relay.engine.session(t.caller.calls.call?.paths.active.flatMap { key -> UInt32? in
+                if case .relayed(let address, let channel) = key, address == relay.address { return channel }
+                return nil
+            } ?? 0)
+        }
+        XCTAssertEqual(sessions.first?.caller.flatMap { PeerAddress($0).port }, 40001, "the relay follows the new mapping")
+    }
+
+    private func relayedCallBehindNAT(network: VirtualNetwork) throws -> Topology {
+        let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
+        let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")
+        let calleeEvents = EventLog(), callerEvents = EventLog()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730", events: calleeEvents)
+        VirtualNodes.listen(callee)
+        callee.register(at: rendezvous.environment.transport.localAddress)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000", events: callerEvents) { settings in
+            settings.rendezvous = try! PeerAddress(parsing: "203.0.113.1:4730")
+            settings.relays = relays.map(\.address)
+        }
+        let callerPublic = "203.0.113.50", calleeHost = "192.0.2.2"
+        network.filter = { source, destination, _ in
+            let ends = [source.socketAddress.ipAddress ?? "", destination.socketAddress.ipAddress ?? ""]
+            return !(ends.contains(callerPublic) && ends.contains(calleeHost))
+        }
+        network.run(for: 0.5)
+        try caller.placeCall(.node(callee.environment.identity.nodeID)) { seconds, ready in
+            network.run(atMost: seconds, until: ready)
+        }
+        network.run(for: 2)
+        return Topology(
+            network: network, caller: caller, callee: callee, relays: relays, callerEvents: callerEvents,
+            calleeEvents: calleeEvents)
+    }
+}
