@@ -129,6 +129,46 @@ final class VirtualRelayCallTests: XCTestCase {
         XCTAssertEqual(sessions.first?.caller.flatMap { PeerAddress($0).port }, 40001, "the relay follows the new mapping")
     }
 
+    /// The nearest relay refuses (its per-source-IP cap is taken by another node at the caller's IP): the
+    /// caller says why and takes the next relays, and the call goes through them.
+    func testARefusingRelayIsSkippedForTheNextWithItsReason() throws {
+        let network = VirtualNetwork()
+        let near = VirtualRelay(network, at: "198.51.100.1:4740", limits: RelayLimits(maxSessionsPerIP: 1))
+        let relays = [near, VirtualRelay(network, at: "198.51.100.2:4740"), VirtualRelay(network, at: "198.51.100.3:4740")]
+        for relay in relays.dropFirst() { network.extraLatency[relay.address] = 3 }
+        // Other nodes' sessions: one at the caller's IP on the near relay, one each on the others (equal load).
+        let neighbour = VirtualNodes.node(network, at: "192.0.2.1:6000"), other = VirtualNodes.node(network, at: "192.0.2.9:6000")
+        let someone = NodeIdentity.generate().nodeID.publicKey
+        neighbour.relays.allocate(on: near.address, callee: someone, callSession: 1, now: network.clock.now())
+        for relay in relays.dropFirst() { other.relays.allocate(on: relay.address, callee: someone, callSession: 1, now: network.clock.now()) }
+        network.run(for: 0.5)
+        XCTAssertEqual(relays.map { $0.engine.sessionCount }, [1, 1, 1])
+
+        let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        callee.register(at: rendezvous.environment.transport.localAddress)
+        let events = EventLog()
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000", events: events) { settings in
+            settings.rendezvous = try! PeerAddress(parsing: "203.0.113.1:4730")
+            settings.relays = relays.map(\.address)
+        }
+        network.filter = { source, destination, _ in
+            let ends = [source.socketAddress.ipAddress ?? "", destination.socketAddress.ipAddress ?? ""]
+            return !(ends.contains("192.0.2.1") && ends.contains("192.0.2.2"))
+        }
+        network.run(for: 0.5)
+        try caller.placeCall(.node(callee.environment.identity.nodeID)) { seconds, ready in network.run(atMost: seconds, until: ready) }
+        network.run(for: 1)
+        XCTAssertTrue(
+            events.text.contains("relay 198.51.100.1:4740 refused the session: \(RelayRefusal.sourceLimit); trying the next relay"),
+            events.text)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, events.text)
+        XCTAssertEqual(Set(call.paths.order.filter(\.isRelayed).map(\.nextHop)), [relays[1].address, relays[2].address])
+        XCTAssertEqual(relays.map { $0.engine.sessionCount }, [1, 2, 2])
+    }
+
     private func relayedCallBehindNAT(network: VirtualNetwork) throws -> Topology {
         let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
         let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")

@@ -78,19 +78,30 @@ extension NodeCore {
         for link in probes.compactMap({ relays.link($0) }) where link.state != .probed {
             environment.event("relay \(link.relay) did not answer; skipping it")
         }
-        var chosen: [Int] = []
-        for relay in RelayChoice.rank(answered.map { RelayChoice.Offer(relay: $0.relay, rttMilliseconds: $0.rttMilliseconds ?? 0, load: $0.load) }).prefix(RelayChoice.sessionsPerCall) {
-            chosen.append(relays.allocate(on: relay, callee: callee.publicKey, callSession: session, now: environment.now()))
-        }
         for id in probes { relays.leave(id) }
-        _ = wait(1.2) { relays.settled(callSession: session) }
+        // Best first; a relay that refuses (full, rate limited, draining, ...) or does not answer gives its
+        // place to the next one, until the call has its active and standby sessions or none are left.
+        var queue = RelayChoice.rank(answered.map {
+            RelayChoice.Offer(relay: $0.relay, rttMilliseconds: $0.rttMilliseconds ?? 0, load: $0.load)
+        })[...]
         var joined: [Int] = []
-        for id in chosen {
-            guard let link = relays.link(id) else { continue }
-            switch link.state {
-            case .joined: joined.append(id)
-            case .refused(let reason): environment.event("relay \(link.relay) refused: \(reason)")
-            default: environment.event("relay \(link.relay) did not allocate a session")
+        while joined.count < RelayChoice.sessionsPerCall, !queue.isEmpty {
+            let batch = queue.prefix(RelayChoice.sessionsPerCall - joined.count)
+            queue = queue.dropFirst(batch.count)
+            let ids = batch.map { relays.allocate(on: $0, callee: callee.publicKey, callSession: session, now: environment.now()) }
+            _ = wait(1.2) { relays.settled(callSession: session) }
+            for id in ids {
+                guard let link = relays.link(id) else { continue }
+                let next = queue.isEmpty ? "" : "; trying the next relay"
+                switch link.state {
+                case .joined: joined.append(id)
+                case .refused(let reason):
+                    environment.event("relay \(link.relay) refused the session: \(reason)\(next)")
+                    relays.leave(id)
+                default:
+                    environment.event("relay \(link.relay) did not allocate a session\(next)")
+                    relays.leave(id)
+                }
             }
         }
         if joined.isEmpty { environment.event("warning: no relay session could be opened; trying direct paths only") }
