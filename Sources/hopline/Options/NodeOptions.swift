@@ -124,7 +124,7 @@ extension NodeSettings {
             playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
             playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
             rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
-            relays: try network.relayAddresses(configured: []),
+            relays: try network.relayAddresses(configured: configuration.relayCandidates),
             inputDevice: media.inputDevice, outputDevice: media.outputDevice, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
     }
