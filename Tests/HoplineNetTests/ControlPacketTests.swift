@@ -14,7 +14,7 @@ final class ControlPacketTests: XCTestCase {
         let candidates = [
             Candidate(kind: .host, address: try address("192.168.1.2:4730")),
             Candidate(kind: .serverReflexive, address: try address("[2001:db8::1]:5000")),
-            Candidate(kind: .relayed, address: try address("10.0.0.9:7")),
+            Candidate(kind: .relayed, address: try address("10.0.0.9:7"), relayToken: [UInt8](repeating: 9, count: Candidate.relayTokenLength)),
         ]
         return [
             .handshakeInit(session: 0xDEAD_BEEF, message: [1, 2, 3]),

@@ -29,7 +29,7 @@ final class RelayNamespaceTests: CLITestCase {
         for (index, address) in Self.relayAddresses.enumerated() {
             // Each relay binds one address, so its answers leave from the address the nodes sent to.
             let relay = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
-                "relay", "--listen", address, "--no-status", "--drain-timeout", "2",
+                "relay", "--listen", address, "--identity", path("relay\(index).id"), "--no-status", "--drain-timeout", "2",
             ])
             addTeardownBlock { relay.kill(); _ = relay.collectOutput() }
             XCTAssertTrue(
