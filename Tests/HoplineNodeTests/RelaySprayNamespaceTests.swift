@@ -72,7 +72,6 @@ final class RelaySprayNamespaceTests: CLITestCase {
             try NamespacedUDPSocket(namespace: malloryNS, ip: aliceIP, port: 40_001),
             try NamespacedUDPSocket(namespace: malloryNS, ip: victimIP, port: 40_000),
         ]
-        var generator = SprayGenerator(seed: 0x5350_5241)
         let transaction = [UInt8](repeating: 9, count: 12)
         var sent: [Int: Int] = [:]  // by kind (round % 8), over all three sources
         for round in 0..<300 {
@@ -85,8 +84,14 @@ final class RelaySprayNamespaceTests: CLITestCase {
                 case 3: datagram = RelayPacket.join(transaction: transaction, cookie: aliceCookie, side: .caller, token: token).serialized()
                 case 4: datagram = RelayPacket.leave(channel: token.channel).serialized()
                 case 5: datagram = [0x41] + transaction  // an unpadded cookie request
-                case 6: datagram = RelayPacket.dataHeader(channel: UInt32(generator.next() % 0xFF_FFFF)) + [1, 2, 3]
-                default: datagram = (0..<Int(1 + generator.next() % 150)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                case 6:
+                    let channel = UInt32(truncatingIfNeeded: round &* 7_919) & RelayPacket.maximumChannel
+                    datagram = RelayPacket.dataHeader(channel: channel == token.channel ? channel ^ 1 : channel) + [1, 2, 3]
+                default:
+                    // Fixed garbage (no relay type byte, so the counts below stay exact): 0x80-0xBF looks like
+                    // SRTP, 0x00-0x3F like STUN/DTLS, 0x50-0x5F like the node's control packets.
+                    let first: [UInt8] = [0x80, 0x17, 0x54, 0x00]
+                    datagram = [first[(round / 8) % 4]] + (0..<(round % 150)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ round) }
                 }
                 sent[round % 8, default: 0] += 1
                 source.send(datagram, to: relayIP, port: relayPort)
@@ -218,18 +223,5 @@ final class RelaySprayNamespaceTests: CLITestCase {
             if let packet = try? RelayPacket(parsing: bytes), predicate(packet) { return packet }
         }
         return nil
-    }
-}
-
-/// Seeded, so a failing spray reproduces.
-private struct SprayGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
