@@ -127,7 +127,8 @@ final class RelayNamespaceTests: CLITestCase {
         try lab.lab.run(NetworkNamespaces.ipPath, ["netns", "exec", lab.routerA, "/usr/sbin/conntrack", "-F"])
         let status = caller.wait(timeout: 30)
         let output = caller.collectOutput()
-        XCTAssertEqual(status, 0, output.stderr)
+        let calleeLog = (try? String(contentsOfFile: lab.callee.stderrPath, encoding: .utf8)) ?? ""
+        XCTAssertEqual(status, 0, output.stderr + "\ncallee:\n" + calleeLog)
         XCTAssertTrue(CallTestSupport.waitForText("recorded", inFile: lab.callee.stderrPath, timeout: 10))
         // The callee kept hearing the caller after the flush: its last seconds are not silence.
         let calleeStats = statsLines("b.jsonl").filter { $0["state"] as? String == "active" }

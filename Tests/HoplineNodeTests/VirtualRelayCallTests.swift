@@ -169,6 +169,46 @@ final class VirtualRelayCallTests: XCTestCase {
         XCTAssertEqual(relays.map { $0.engine.sessionCount }, [1, 2, 2])
     }
 
+    /// A direct call with relays: the offer carries the relay sessions, so the callee joins them as standby
+    /// paths. When the direct path breaks, the call moves to a relay; when it opens again, back to direct.
+    func testADirectCallFallsBackToARelayWhenTheDirectPathBreaksAndReturnsWhenItHeals() throws {
+        let network = VirtualNetwork()
+        let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
+        let calleeEvents = EventLog(), callerEvents = EventLog()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730", events: calleeEvents)
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000", events: callerEvents) { settings in
+            settings.relays = relays.map(\.address)
+        }
+        let calleeAddress = callee.environment.transport.localAddress
+        try caller.placeCall(.pinned(callee.environment.identity.nodeID, calleeAddress)) { seconds, ready in
+            network.run(atMost: seconds, until: ready)
+        }
+        network.run(for: 1.5)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.paths.active, .direct(calleeAddress), callerEvents.text)
+        XCTAssertEqual(call.paths.ranked(at: network.clock.now()).count, 3, "direct plus two relays, all alive")
+        XCTAssertEqual(callee.calls.call?.paths.ranked(at: network.clock.now()).count, 3, calleeEvents.text)
+
+        var directBroken = true
+        network.filter = { source, destination, _ in
+            let ends = [source.socketAddress.ipAddress ?? "", destination.socketAddress.ipAddress ?? ""]
+            return !(directBroken && ends.contains("192.0.2.1") && ends.contains("192.0.2.2"))
+        }
+        let before = concealed(caller)
+        network.run(for: 1)
+        XCTAssertEqual(call.paths.active?.isRelayed, true, callerEvents.text)
+        XCTAssertEqual(callee.calls.call?.paths.active, call.paths.active)
+        XCTAssertLessThanOrEqual((concealed(caller) - before) * 20, 300)
+
+        directBroken = false
+        let healing = concealed(caller)
+        network.run(for: 2)
+        XCTAssertEqual(call.paths.active, .direct(calleeAddress), "back on the direct path: \(callerEvents.text)")
+        XCTAssertEqual(concealed(caller) - healing, 0, "moving to a path already heard loses nothing")
+        XCTAssertTrue(callerEvents.text.contains("(a direct path opened)"), callerEvents.text)
+    }
+
     private func relayedCallBehindNAT(network: VirtualNetwork) throws -> Topology {
         let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
         let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")

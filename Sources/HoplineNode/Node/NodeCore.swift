@@ -113,6 +113,7 @@ final class NodeCore {
 
     func tick(now: ClockInstant) {
         for event in relays.tick(now: now) { calls.relayEvent(event, at: now) }
+        relays.leaveOrphans(keeping: calls.call?.session ?? calls.pendingSession, now: now)
         calls.tick(now: now)
         registration?.tick(now: now)
     }
