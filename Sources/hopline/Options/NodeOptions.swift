@@ -13,22 +13,9 @@ struct NodeNetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
     var identity: String?
 
-    @Option(name: .customLong("relay"), help: ArgumentHelp("A volunteer relay calls may go through (repeatable; adds to [relay] candidates).", valueName: "host:port"))
-    var relays: [String] = []
-
     func validate() throws {
         if let bind { _ = try parse(bind, flag: "--bind") }
         if let rendezvous { _ = try parse(rendezvous, flag: "--rendezvous") }
-        for relay in relays { _ = try parse(relay, flag: "--relay") }
-    }
-
-    /// `--relay` flags, then the configuration's candidates, without repeats.
-    func relayAddresses(configured: [PeerAddress]) throws -> [PeerAddress] {
-        var list: [PeerAddress] = []
-        for address in try relays.map({ try parse($0, flag: "--relay") }) + configured where !list.contains(address) {
-            list.append(address)
-        }
-        return list
     }
 
     func bindAddress(default fallback: String) throws -> PeerAddress { try parse(bind ?? fallback, flag: "--bind") }
@@ -60,12 +47,34 @@ struct NodeNetworkOptions: ParsableArguments {
         }
     }
 
-    private func parse(_ text: String, flag: String) throws -> PeerAddress {
-        do {
-            return try PeerAddress(parsing: text)
-        } catch {
-            throw ValidationError("\(flag): \(error)")
+    private func parse(_ text: String, flag: String) throws -> PeerAddress { try parseAddress(text, flag: flag) }
+}
+
+/// Parses a `HOST:PORT` flag value; the error names the flag.
+func parseAddress(_ text: String, flag: String) throws -> PeerAddress {
+    do {
+        return try PeerAddress(parsing: text)
+    } catch {
+        throw ValidationError("\(flag): \(error)")
+    }
+}
+
+/// `hopline call`'s relays: the calls this node places open sessions on the best two (the callee joins them).
+struct CallRelayOptions: ParsableArguments {
+    @Option(name: .customLong("relay"), help: ArgumentHelp("A volunteer relay the call may go through (repeatable; before [relay] candidates).", valueName: "host:port"))
+    var relays: [String] = []
+
+    func validate() throws {
+        for relay in relays { _ = try parseAddress(relay, flag: "--relay") }
+    }
+
+    /// `--relay` flags, then the configuration's candidates, without repeats.
+    func addresses(configured: [PeerAddress]) throws -> [PeerAddress] {
+        var list: [PeerAddress] = []
+        for address in try relays.map({ try parseAddress($0, flag: "--relay") }) + configured where !list.contains(address) {
+            list.append(address)
         }
+        return list
     }
 }
 
@@ -124,7 +133,6 @@ extension NodeSettings {
             playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
             playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
             rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
-            relays: try network.relayAddresses(configured: configuration.relayCandidates),
             inputDevice: media.inputDevice, outputDevice: media.outputDevice, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
     }
