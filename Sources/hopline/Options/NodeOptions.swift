@@ -104,6 +104,12 @@ struct CallMediaOptions: ParsableArguments {
     @Option(name: .customLong("jitter-buffer"), help: ArgumentHelp("Jitter buffer: adaptive or fixed (default from the config: adaptive).", valueName: "mode"))
     var jitterBufferMode: LoopbackOptions.JitterBufferMode?
 
+    @Flag(name: .customLong("no-microphone"), help: "Send silence instead of the microphone (no input device needed).")
+    var noMicrophone = false
+
+    @Flag(name: .customLong("no-speaker"), help: "Drop what arrives instead of playing it (no output device needed).")
+    var noSpeaker = false
+
     @Flag(name: .customLong("no-status"), help: "Do not draw the once-a-second status line.")
     var noStatus = false
 
@@ -116,6 +122,12 @@ struct CallMediaOptions: ParsableArguments {
         }
         if play != nil && inputDevice != nil { throw ValidationError("--play and --input-device exclude each other") }
         if record != nil && outputDevice != nil { throw ValidationError("--record and --output-device exclude each other") }
+        if noMicrophone && (play != nil || inputDevice != nil) {
+            throw ValidationError("--no-microphone excludes --play and --input-device")
+        }
+        if noSpeaker && (record != nil || outputDevice != nil) {
+            throw ValidationError("--no-speaker excludes --record and --output-device")
+        }
     }
 }
 
@@ -133,7 +145,8 @@ extension NodeSettings {
             playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
             playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
             rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
-            inputDevice: media.inputDevice, outputDevice: media.outputDevice, showStatusLine: !media.noStatus,
+            inputDevice: media.inputDevice, outputDevice: media.outputDevice, noMicrophone: media.noMicrophone,
+            noSpeaker: media.noSpeaker, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
     }
 }
