@@ -109,6 +109,18 @@ final class CallBadInputTests: CLITestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("c.wav")), "the recording is written on a failed call too")
     }
 
+    /// A port is one node's: a second `listen` on a taken port fails at start, naming the address.
+    func testASecondListenerOnATakenPortFailsClearly() throws {
+        let (_, _, port) = try startListener(["--auto-answer", "--play", TestSupport.demoSample, "--record", path("l.wav")])
+        let second = try TestSupport.runHopline([
+            "listen", "--identity", path("second.id"), "--bind", "127.0.0.1:\(port)", "--auto-answer", "--play",
+            TestSupport.demoSample, "--record", path("second.wav"), "--no-status",
+        ], timeout: 30)
+        XCTAssertEqual(second.status, 1, second.stderr)
+        XCTAssertTrue(second.stderr.contains("127.0.0.1:\(port) is already in use"), second.stderr)
+        XCTAssertFalse(second.stderr.contains("listening on"), second.stderr)
+    }
+
     /// Through a forwarding proxy (a port forward): during the call, garbage, truncated control packets,
     /// forged SRTP and replays of real SRTP packets go to both nodes from the address each believes is its
     /// peer; a second caller tries to get in. The call must carry on unharmed and everything must be counted.
