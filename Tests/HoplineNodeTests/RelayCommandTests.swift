@@ -132,6 +132,7 @@ final class RelayCommandTests: CLITestCase {
         try "[relay]\nenabled = true\nlisten = \"127.0.0.1:0\"\nallow_loopback_peers = true\n".write(toFile: config, atomically: true, encoding: .utf8)
         let listener = try ChildProcess.spawn(TestSupport.hoplineBinary, [
             "listen", "--identity", path("l.id"), "--bind", "127.0.0.1:0", "--no-status", "--config", config,
+            "--no-microphone", "--no-speaker",
         ])
         defer { listener.kill(); _ = listener.collectOutput() }
         XCTAssertTrue(CallTestSupport.waitForText("relay listening on 127.0.0.1:", inFile: listener.stderrPath, timeout: 30))

@@ -21,7 +21,7 @@ final class RelayNamespaceTests: CLITestCase {
         let lab = try NetworkNamespaces(testCase: self)
         let (pub, hostA, hostB) = try lab.buildTwoNATs(symmetricA: true, symmetricB: true, scratch: directory)
         let rendezvous = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
-            "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status",
+            "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status", "--no-microphone", "--no-speaker",
         ])
         addTeardownBlock { rendezvous.kill(); _ = rendezvous.collectOutput() }
         XCTAssertNotNil(CallTestSupport.waitForNodeID(rendezvous))
