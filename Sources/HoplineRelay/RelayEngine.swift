@@ -13,7 +13,7 @@ public final class RelayEngine {
     public let limits: RelayLimits
     public let counters: RelayCounters
     public private(set) var policy: RelayAddressPolicy
-    private var cookies: RelayCookieJar
+    private var cookies: AddressCookieJar
     private let minter: RelayTokenMinter
     private var sessions: [UInt32: RelaySession] = [:]
     private var channelsByKeys: [RelayKeyFingerprint: UInt32] = [:]
@@ -37,7 +37,7 @@ public final class RelayEngine {
         self.limits = limits
         self.counters = counters
         policy = RelayAddressPolicy(allowLoopback: limits.allowLoopbackPeers, denyPrivate: limits.denyPrivate, ownAddresses: ownAddresses)
-        cookies = RelayCookieJar(epochSeconds: limits.cookieEpochSeconds, now: now.monotonic)
+        cookies = AddressCookieJar(epochSeconds: limits.cookieEpochSeconds, now: now.monotonic)
         minter = RelayTokenMinter(secret: tokenSecret)
         totalBucket = RelayTokenBucket(kbps: limits.maxTotalKbps, now: now.monotonic)
         nextChannel = firstChannel.map { max(1, $0 & RelayPacket.maximumChannel) } ?? UInt32.random(in: 1...RelayPacket.maximumChannel)

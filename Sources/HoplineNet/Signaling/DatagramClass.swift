@@ -56,4 +56,6 @@ public enum ControlPacketType: UInt8, Sendable, CaseIterable {
     case rendezvousLookupResult = 0x5D
     /// The rendezvous tells a registered node that a caller wants to reach it, with the caller's candidates.
     case rendezvousIntroduce = 0x5E
+    /// The rendezvous' answer to a lookup without a valid cookie: the cookie to send it again with.
+    case rendezvousCookie = 0x5F
 }

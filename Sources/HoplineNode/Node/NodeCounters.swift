@@ -26,6 +26,8 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var malformedRelay = 0
     /// Relay DATA for a session this node does not hold (from a stranger, or after it left).
     public var relayUnmatched = 0
+    /// Requests not padded to at least their answer's size: not answered (no reflection amplification).
+    public var unpaddedRequests = 0
 
     public init() {}
 }
@@ -37,6 +39,8 @@ public struct RendezvousCounters: Equatable, Sendable, Codable {
     public var lookups = 0
     public var lookupsNotFound = 0
     public var introductions = 0
+    /// Lookups without a valid cookie, answered with one (smaller than the lookup) instead of being served.
+    public var cookieChallenges = 0
     /// Nodes currently registered.
     public var registered = 0
 
