@@ -17,33 +17,34 @@ final class RelaySprayNamespaceTests: CLITestCase {
     func testSprayedAndSpoofedPacketsReachNobodyAndReflectNoMoreThanTheyCost() throws {
         let lab = try NetworkNamespaces(testCase: self)
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "nftables (nft) is not installed")
-        let names = try buildBridge(lab)
+        let names = try lab.buildBridge(hosts: ["r", "a", "b", "m", "v"], subnet: "10.201.0")
         let (relayNS, aliceNS, bobNS, malloryNS, victimNS) = (names["r"]!, names["a"]!, names["b"]!, names["m"]!, names["v"]!)
 
         // Mallory also holds Alice's and the victim's IPs; the relay sends those IPs to their real owners.
         try lab.ip(["-n", malloryNS, "addr", "add", "\(aliceIP)/32", "dev", "\(lab.prefix)m"])
         try lab.ip(["-n", malloryNS, "addr", "add", "\(victimIP)/32", "dev", "\(lab.prefix)m"])
         for (ip, owner, tag) in [(aliceIP, aliceNS, "a"), (victimIP, victimNS, "v")] {
-            let mac = try self.mac(lab, namespace: owner, interface: "\(lab.prefix)\(tag)")
+            let mac = try lab.mac(namespace: owner, interface: "\(lab.prefix)\(tag)")
             try lab.ip(["-n", relayNS, "neigh", "replace", ip, "lladdr", mac, "dev", "\(lab.prefix)r", "nud", "permanent"])
         }
-        try nft(lab, malloryNS, ["add", "table", "inet", "hl"])
-        try nft(lab, malloryNS, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
-        try nft(lab, malloryNS, ["add", "chain", "inet", "hl", "in", "{", "type", "filter", "hook", "input", "priority", "0", ";", "}"])
+        try lab.nft(malloryNS, ["add", "table", "inet", "hl"])
+        try lab.nft(malloryNS, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
+        try lab.nft(malloryNS, ["add", "chain", "inet", "hl", "in", "{", "type", "filter", "hook", "input", "priority", "0", ";", "}"])
         for source in [malloryIP, aliceIP, victimIP] {
-            try nft(lab, malloryNS, ["add", "rule", "inet", "hl", "out", "ip", "saddr", source, "ip", "daddr", relayIP, "udp", "dport", "\(relayPort)", "counter"])
+            try lab.nft(malloryNS, ["add", "rule", "inet", "hl", "out", "ip", "saddr", source, "ip", "daddr", relayIP, "udp", "dport", "\(relayPort)", "counter"])
         }
-        try nft(lab, malloryNS, ["add", "rule", "inet", "hl", "in", "ip", "saddr", relayIP, "ip", "daddr", malloryIP, "counter"])
+        try lab.nft(malloryNS, ["add", "rule", "inet", "hl", "in", "ip", "saddr", relayIP, "ip", "daddr", malloryIP, "counter"])
         for (namespace, exceptPort) in [(victimNS, nil), (aliceNS, UInt16(40_000)), (bobNS, UInt16(40_000))] as [(String, UInt16?)] {
-            try nft(lab, namespace, ["add", "table", "inet", "hl"])
-            try nft(lab, namespace, ["add", "chain", "inet", "hl", "in", "{", "type", "filter", "hook", "input", "priority", "0", ";", "}"])
+            try lab.nft(namespace, ["add", "table", "inet", "hl"])
+            try lab.nft(namespace, ["add", "chain", "inet", "hl", "in", "{", "type", "filter", "hook", "input", "priority", "0", ";", "}"])
             var rule = ["add", "rule", "inet", "hl", "in", "ip", "saddr", relayIP, "meta", "l4proto", "udp"]
             if let exceptPort { rule += ["udp", "dport", "!=", "\(exceptPort)"] }
-            try nft(lab, namespace, rule + ["counter"])
+            try lab.nft(namespace, rule + ["counter"])
         }
 
         let relay = try lab.spawn(in: relayNS, TestSupport.hoplineBinary, [
             "relay", "--listen", "\(relayIP):\(relayPort)", "--metrics", "\(relayIP):9740", "--no-status",
+            "--identity", path("relay.id"),
         ])
         addTeardownBlock { relay.kill(); _ = relay.collectOutput() }
         XCTAssertTrue(CallTestSupport.waitForText("metrics at http://", inFile: relay.stdoutPath, timeout: 30), "the relay did not start")
@@ -101,7 +102,12 @@ final class RelaySprayNamespaceTests: CLITestCase {
         let marker = RelayPacket.dataHeader(channel: token.channel) + [0xEE]
         alice.send(marker, to: relayIP, port: relayPort)
         var atBob: [[UInt8]] = []
-        while let datagram = bob.receive() { atBob.append(datagram) }  // ends after 100 ms of silence
+        // Wait for the marker (a loaded machine may hold the relay back for a while), then for 100 ms of silence.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, !atBob.contains(marker) {
+            if let datagram = bob.receive() { atBob.append(datagram) }
+        }
+        while let datagram = bob.receive() { atBob.append(datagram) }
         XCTAssertEqual(atBob, [marker], "Bob received something other than Alice's marker")
         XCTAssertNil(alice.receive(), "Alice received something")
 
@@ -131,61 +137,21 @@ final class RelaySprayNamespaceTests: CLITestCase {
     // MARK: topology
 
     /// A bridge in namespace `sw` and one host namespace per tag (r, a, b, m, v) on it, at 10.201.0.1-5.
-    private func buildBridge(_ lab: NetworkNamespaces) throws -> [String: String] {
-        let bridgeNS = try lab.add("sw")
-        let bridge = "\(lab.prefix)br"
-        try lab.ip(["-n", bridgeNS, "link", "add", bridge, "type", "bridge"])
-        try lab.ip(["-n", bridgeNS, "link", "set", bridge, "up"])
-        var names: [String: String] = [:]
-        for (index, tag) in ["r", "a", "b", "m", "v"].enumerated() {
-            let host = try lab.add(tag)
-            names[tag] = host
-            let end = "\(lab.prefix)\(tag)", port = "\(lab.prefix)\(tag)s"
-            try lab.ip(["link", "add", end, "type", "veth", "peer", "name", port])
-            try lab.ip(["link", "set", end, "netns", host])
-            try lab.ip(["link", "set", port, "netns", bridgeNS])
-            try lab.ip(["-n", bridgeNS, "link", "set", port, "master", bridge])
-            try lab.ip(["-n", bridgeNS, "link", "set", port, "up"])
-            try lab.ip(["-n", host, "addr", "add", "10.201.0.\(index + 1)/24", "dev", end])
-            try lab.ip(["-n", host, "link", "set", end, "up"])
-        }
-        return names
-    }
-
-    private func mac(_ lab: NetworkNamespaces, namespace: String, interface: String) throws -> String {
-        let text = try capture(NetworkNamespaces.ipPath, ["-n", namespace, "link", "show", "dev", interface])
-        guard let range = text.range(of: "link/ether ") else { throw NamespaceError.commandFailed("no MAC for \(interface): \(text)") }
-        return String(text[range.upperBound...].prefix(17))
-    }
-
-    private func nft(_ lab: NetworkNamespaces, _ namespace: String, _ arguments: [String]) throws {
-        try lab.ip(["netns", "exec", namespace, "/usr/sbin/nft"] + arguments)
-    }
-
-    private func capture(_ path: String, _ arguments: [String]) throws -> String {
-        let child = try ChildProcess.spawn(path, arguments)
-        let status = child.wait(timeout: 10)
-        let output = child.collectOutput()
-        guard status == 0 else { throw NamespaceError.commandFailed("\(path) \(arguments.joined(separator: " ")): \(output.stderr)") }
-        return output.stdout
-    }
-
     // MARK: counters
 
-    private struct Count: Equatable { var packets = 0, bytes = 0 }
     private struct Counters: Equatable {
-        var out: [Count], toMallory: Count, toVictim: Count, toAliceOtherPorts: Count, toBobOtherPorts: Count
+        var out: [NFTCount], toMallory: NFTCount, toVictim: NFTCount, toAliceOtherPorts: NFTCount, toBobOtherPorts: NFTCount
     }
 
     /// Every nftables counter, read until two readings 200 ms apart agree (replies in flight have landed).
     private func settledCounters(_ lab: NetworkNamespaces, mallory: String, victim: String, alice: String, bob: String) throws -> Counters {
         func read() throws -> Counters {
-            let malloryOut = try counts(lab, mallory, chain: "out")
+            let malloryOut = try lab.nftCounts(mallory, chain: "out")
             return Counters(
-                out: malloryOut, toMallory: try counts(lab, mallory, chain: "in").first ?? Count(),
-                toVictim: try counts(lab, victim, chain: "in").first ?? Count(),
-                toAliceOtherPorts: try counts(lab, alice, chain: "in").first ?? Count(),
-                toBobOtherPorts: try counts(lab, bob, chain: "in").first ?? Count())
+                out: malloryOut, toMallory: try lab.nftCounts(mallory, chain: "in").first ?? NFTCount(),
+                toVictim: try lab.nftCounts(victim, chain: "in").first ?? NFTCount(),
+                toAliceOtherPorts: try lab.nftCounts(alice, chain: "in").first ?? NFTCount(),
+                toBobOtherPorts: try lab.nftCounts(bob, chain: "in").first ?? NFTCount())
         }
         var previous = try read()
         for _ in 0..<25 {  // 5 s at most
@@ -195,18 +161,6 @@ final class RelaySprayNamespaceTests: CLITestCase {
             previous = now
         }
         return previous
-    }
-
-    private func counts(_ lab: NetworkNamespaces, _ namespace: String, chain: String) throws -> [Count] {
-        let text = try capture(NetworkNamespaces.ipPath, ["netns", "exec", namespace, "/usr/sbin/nft", "list", "chain", "inet", "hl", chain])
-        var result: [Count] = []
-        for line in text.split(separator: "\n") {
-            guard let range = line.range(of: "counter packets ") else { continue }
-            let fields = line[range.upperBound...].split(separator: " ")
-            guard fields.count >= 3, let packets = Int(fields[0]), let bytes = Int(fields[2]) else { continue }
-            result.append(Count(packets: packets, bytes: bytes))
-        }
-        return result
     }
 
     // MARK: client steps
