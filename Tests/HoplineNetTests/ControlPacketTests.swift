@@ -137,9 +137,12 @@ final class ControlPacketTests: XCTestCase {
         for answer in [CallAnswer.ringing, .accepted(offer), .rejected, .busy, .notAllowed] {
             XCTAssertEqual(try CallAnswer(parsing: answer.serialized()), answer)
         }
-        XCTAssertThrowsError(try CallOffer(parsing: [2] + Array(offer.serialized().dropFirst()))) {
-            XCTAssertEqual("\($0)", "invalid offer version 2 (expected 1)")
+        XCTAssertThrowsError(try CallOffer(parsing: [1] + Array(offer.serialized().dropFirst()))) {
+            XCTAssertEqual("\($0)", "invalid offer version 1 (expected 2)")
         }
+        var stamped = offer
+        stamped.timestamp = 1_800_000_000_123
+        XCTAssertEqual(try CallOffer(parsing: stamped.serialized()), stamped)
     }
 
     func testRetransmissionBacksOffThenGivesUp() {

@@ -72,4 +72,59 @@ final class VirtualCallTests: XCTestCase {
         XCTAssertEqual(ended, 4_000, accuracy: 30, "the 4 s peer timeout after the last packet")
         XCTAssertTrue(events.text.contains("stopped answering"), events.text)
     }
+
+    /// A recorded message 1 sent again after the call (by anyone who saw it) starts nothing: its offer's
+    /// timestamp is not newer than the caller's last. The callee answers nothing and counts the replay.
+    func testAReplayedMessageOneIsIgnored() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress, callerAddress = caller.environment.transport.localAddress
+        var recorded: [UInt8]?
+        var answersAfterReplay = 0
+        var replayed = false
+        network.filter = { source, _, bytes in
+            if bytes.first == ControlPacketType.handshakeInit.rawValue, recorded == nil { recorded = bytes }
+            if replayed, source == calleeAddress { answersAfterReplay += 1 }
+            return true
+        }
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        network.run(for: 1)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+        if let call = caller.calls.call { caller.calls.hangUp(call, reason: .hangUp) }
+        network.run(for: 2)
+        XCTAssertNil(callee.calls.call, "the callee went back to listening")
+
+        replayed = true
+        network.send(try XCTUnwrap(recorded), from: callerAddress, to: calleeAddress)
+        network.run(for: 1)
+        XCTAssertNil(callee.calls.call, "a replay started a call")
+        XCTAssertEqual(callee.environment.counters.handshakeReplays, 1)
+        XCTAssertEqual(answersAfterReplay, 0, "the callee answered a replay")
+
+        // A new call from the same caller (a newer timestamp) is taken as usual.
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        network.run(for: 1)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+
+    func testTheReplayGuardKeepsTheNewestTimestampPerCallerAndStaysBounded() {
+        var guardian = HandshakeReplayGuard(capacity: 4)
+        let a = NodeIdentity.generate().nodeID, b = NodeIdentity.generate().nodeID
+        XCTAssertTrue(guardian.admit(10, from: a))
+        XCTAssertFalse(guardian.admit(10, from: a))
+        XCTAssertFalse(guardian.admit(9, from: a))
+        XCTAssertTrue(guardian.admit(5, from: b), "timestamps are per caller")
+        XCTAssertTrue(guardian.admit(11, from: a))
+        for _ in 0..<10 {
+            XCTAssertTrue(guardian.admit(100, from: NodeIdentity.generate().nodeID))
+            XCTAssertLessThanOrEqual(guardian.count, 4, "bounded")
+        }
+        XCTAssertTrue(guardian.admit(11, from: a), "past the bound the oldest callers are forgotten")
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HoplineCore
 import HoplineNet
 
@@ -18,7 +19,16 @@ extension CallEngine {
             relayCandidates: relayLinks.compactMap { id in
                 guard let link = relays.link(id), let token = link.token else { return nil }
                 return Candidate(kind: .relayed, address: link.relay, relayToken: token.bytes)
-            })
+            },
+            timestamp: nextOfferTimestamp())
+    }
+
+    /// Milliseconds since 1970, and always more than the last offer's (a clock step back cannot make a new
+    /// call look like a replay to a callee that saw the old one).
+    private func nextOfferTimestamp() -> UInt64 {
+        let timestamp = max(UInt64(max(0, Date().timeIntervalSince1970 * 1000)), lastOfferTimestamp + 1)
+        lastOfferTimestamp = timestamp
+        return timestamp
     }
 
     /// Places a call to `peer`: message 1 goes on every path in `targets` (direct addresses, and the relay
@@ -96,6 +106,12 @@ extension CallEngine {
         }
         guard let peer = handshake.remoteNodeID, let offer = try? CallOffer(parsing: payload) else {
             environment.counters.handshakeFailures += 1
+            return
+        }
+        // Message 1 is authenticated as the caller's, but anyone who saw it could send it again: only a newer
+        // timestamp than the caller's last is a new call.
+        guard replayGuard.admit(offer.timestamp, from: peer) else {
+            environment.counters.handshakeReplays += 1
             return
         }
         let answer: CallAnswer

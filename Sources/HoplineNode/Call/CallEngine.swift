@@ -17,6 +17,10 @@ final class CallEngine {
     var prompt: TerminalPrompt?
     /// Answers already given to handshakes this node refused (busy/not allowed), resent on duplicates.
     var refusedHandshakes: [UInt32: [UInt8]] = [:]
+    /// Refuses replayed message 1s (callee side).
+    var replayGuard = HandshakeReplayGuard()
+    /// The timestamp of this node's last offer (caller side), so the next one is always newer.
+    var lastOfferTimestamp: UInt64 = 0
     /// The session a rendezvous lookup announced, used by the call that follows it.
     var pendingSession: UInt32?
     /// `--play`'s audio, read and resampled once at start (so a bad file fails before any call).

@@ -18,6 +18,8 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var sealedRejected = 0
     /// Handshake messages that could not be read (wrong key, tampering, garbage).
     public var handshakeFailures = 0
+    /// Message 1s whose offer timestamp was not newer than the caller's last (replays): ignored.
+    public var handshakeReplays = 0
     /// Calls refused because one was already in progress.
     public var busyRefusals = 0
     /// SRTP packets accepted into the media receiver.
