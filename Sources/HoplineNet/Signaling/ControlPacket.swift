@@ -22,6 +22,8 @@
 /// | rendezvousLookupResult 0x5D | txid, found u8 (0/1), cands (the target's) |
 /// | rendezvousIntroduce 0x5E | session u32, cands (the caller's) |
 /// | rendezvousCookie 0x5F | txid, cookie (16): the rendezvous' answer to a lookup without a valid cookie |
+/// | handshakeInitWithCookie 0x60 | session u32, cookie (16), Noise IK message 1 |
+/// | handshakeCookie 0x61 | session u32, cookie (16): a busy responder's answer to a message 1 without one |
 ///
 /// No answer to an unauthenticated request is larger than the request: bind and identity requests and
 /// connectivity checks are padded to 48 bytes (their answers are at most 45), and a lookup, whose answer and
@@ -44,6 +46,8 @@ public enum ControlPacket: Equatable, Sendable {
     case rendezvousLookupResult(transaction: [UInt8], found: Bool, candidates: [Candidate])
     case rendezvousIntroduce(session: UInt32, candidates: [Candidate])
     case rendezvousCookie(transaction: [UInt8], cookie: [UInt8])
+    case handshakeInitWithCookie(session: UInt32, cookie: [UInt8], message: [UInt8])
+    case handshakeCookie(session: UInt32, cookie: [UInt8])
 
     public static let transactionLength = 12
     public static let cookieLength = AddressCookieJar.cookieLength
@@ -73,6 +77,8 @@ public enum ControlPacket: Equatable, Sendable {
         case .rendezvousLookupResult: return .rendezvousLookupResult
         case .rendezvousIntroduce: return .rendezvousIntroduce
         case .rendezvousCookie: return .rendezvousCookie
+        case .handshakeInitWithCookie: return .handshakeInitWithCookie
+        case .handshakeCookie: return .handshakeCookie
         }
     }
 
@@ -129,6 +135,13 @@ public enum ControlPacket: Equatable, Sendable {
         case .rendezvousCookie(let transaction, let cookie):
             writer.append(transaction)
             writer.append(cookie)
+        case .handshakeInitWithCookie(let session, let cookie, let message):
+            writer.u32(session)
+            writer.append(cookie)
+            writer.append(message)
+        case .handshakeCookie(let session, let cookie):
+            writer.u32(session)
+            writer.append(cookie)
         }
         return writer.bytes
     }
@@ -138,7 +151,7 @@ public enum ControlPacket: Equatable, Sendable {
         var reader = WireReader(bytes)
         let rawType = try reader.u8("type")
         guard let type = ControlPacketType(rawValue: rawType) else {
-            throw .invalidValue(field: "control type", value: Int(rawType), expected: "0x50...0x5F")
+            throw .invalidValue(field: "control type", value: Int(rawType), expected: "0x50...0x61")
         }
         let txLength = Self.transactionLength
         switch type {
@@ -204,6 +217,15 @@ public enum ControlPacket: Equatable, Sendable {
             self = .rendezvousIntroduce(session: try reader.u32("session"), candidates: try reader.candidates("candidates"))
         case .rendezvousCookie:
             self = .rendezvousCookie(transaction: try reader.bytes(txLength, "txid"), cookie: try reader.bytes(Self.cookieLength, "cookie"))
+        case .handshakeInitWithCookie:
+            let session = try reader.u32("session")
+            let cookie = try reader.bytes(Self.cookieLength, "cookie")
+            let message = reader.rest()
+            guard !message.isEmpty else { throw .truncated(field: "noise message", needed: 1, available: 0) }
+            self = .handshakeInitWithCookie(session: session, cookie: cookie, message: message)
+            return
+        case .handshakeCookie:
+            self = .handshakeCookie(session: try reader.u32("session"), cookie: try reader.bytes(Self.cookieLength, "cookie"))
         }
         try reader.expectEnd("control packet")
     }

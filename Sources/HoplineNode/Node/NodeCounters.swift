@@ -20,6 +20,10 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var handshakeFailures = 0
     /// Message 1s whose offer timestamp was not newer than the caller's last (replays): ignored.
     public var handshakeReplays = 0
+    /// Message 1s answered with a cookie instead of DH work (the node was flooded with them).
+    public var handshakeCookiesSent = 0
+    /// Message 1s whose cookie was wrong or stale: dropped without DH work.
+    public var handshakeCookiesRejected = 0
     /// Calls refused because one was already in progress.
     public var busyRefusals = 0
     /// SRTP packets accepted into the media receiver.
