@@ -3,6 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 #   make bench  the codec/pipeline benchmark (bench/README.md)
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
+#   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -21,11 +22,13 @@ BENCH_VENV := bench/out/venv
 QUALITY_PACKAGES := $(BENCH_PACKAGES) gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-base \
 	python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 sox
 QUALITY_SCRATCH ?= .build-quality
+SOAK_SCRATCH ?= .build-soak
+SOAK_MINUTES ?= 30
 QUALITY_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-venv build deps-build deps-test deps-bench deps-quality check-swift clean
+.PHONY: demo test bench bench-quality bench-venv soak build deps-build deps-test deps-bench deps-quality check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -54,6 +57,13 @@ bench-quality: deps-quality check-swift bench-venv
 	$(BENCH_VENV)/bin/python bench/quality_matrix.py --hopline $(QUALITY_SCRATCH)/release/hopline \
 		--hopline-bench $(QUALITY_SCRATCH)/release/hopline-bench --speech ../shared/speech --out bench/out \
 		$(QUALITY_ARGS)
+
+# The soak (bench/README.md, "make soak"): a SOAK_MINUTES-long real-time call through `hopline impair` (wifi),
+# RSS, CPU and open descriptors sampled each minute; fails if they grow.
+soak: deps-bench check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(SOAK_SCRATCH)
+	python3 bench/soak.py --hopline $(SOAK_SCRATCH)/release/hopline --speech ../shared/speech --out bench/out \
+		--minutes $(SOAK_MINUTES)
 
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
