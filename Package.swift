@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Thin system-library wrappers: module.modulemap + shim.h only.
@@ -48,6 +50,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The volunteer relay: forwards opaque DATA between two cookie-proven, token-holding addresses. It never
+        // decrypts media and never looks inside the node's control packets (those go to an injected sink).
+        .target(
+            name: "HoplineRelay",
+            dependencies: [
+                "HoplineCore", "HoplineNet",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "HoplineMedia", dependencies: ["HoplineCore", "HoplineCodec"], swiftSettings: strict),
         .target(
             name: "HoplineNode",
@@ -61,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "hopline",
             dependencies: [
-                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet",
+                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineRelay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,6 +104,15 @@ let package = Package(
                 "HoplineNet", "HoplineCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HoplineRelayTests",
+            dependencies: [
+                "HoplineRelay", "HoplineNet", "HoplineCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

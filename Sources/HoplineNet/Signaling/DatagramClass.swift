@@ -3,12 +3,15 @@
 ///
 /// | first byte | meaning |
 /// | --- | --- |
+/// | 0x40-0x4F | a relay packet (`RelayPacket`: DATA, COOKIE, ALLOCATE, JOIN, ...; TURN's ChannelData range) |
 /// | 0x50-0x5F | a Hopline control packet (`ControlPacketType`); this range is unused by STUN (0-3), ZRTP (16-19), DTLS (20-63) and TURN channels (64-79) |
 /// | 128-191 with second byte 192-223 | SRTCP (RFC 5761 multiplexing) |
 /// | 128-191 otherwise | SRTP |
 /// | anything else | garbage: counted and dropped |
 public enum DatagramClass: Equatable, Sendable {
     case control(ControlPacketType)
+    /// First byte 0x40-0x4F: a `RelayPacket` (to or from a volunteer relay).
+    case relay
     case srtp
     case srtcp
     case unknown
@@ -19,6 +22,7 @@ public enum DatagramClass: Equatable, Sendable {
             guard bytes.count >= 2 else { return .unknown }
             return (192...223).contains(bytes[1]) ? .srtcp : .srtp
         }
+        if RelayPacket.isRelayPacket(first) { return .relay }
         if let type = ControlPacketType(rawValue: first) { return .control(type) }
         return .unknown
     }

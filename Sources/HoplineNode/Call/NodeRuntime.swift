@@ -174,7 +174,7 @@ public final class NodeRuntime {
 
     func handle(_ datagram: InboundDatagram) {
         switch DatagramClass.classify(datagram.bytes) {
-        case .unknown:
+        case .unknown, .relay:  // relay packets: the node's relay client (issue 7) will take these
             counters.garbage += 1
         case .srtcp:
             counters.srtcpIgnored += 1
