@@ -745,6 +745,7 @@ int main(int argc, char **argv) {
                 if (k->deadline <= now) {
                     if (++k->tries > 15) { hs_done((uint32_t)c, 0); continue; }
                     hs_retries++;
+                    if (getenv("LOADGEN_DEBUG")) fprintf(stderr, "retry call %d state %d\n", c, k->state);
                     hs_send((uint32_t)c, now);
                 }
                 if (k->deadline < next) next = k->deadline;
