@@ -62,6 +62,21 @@ struct ConfigurationReader {
             return string
         }
 
+        /// An array whose every element is a string.
+        mutating func stringArray(_ key: String) throws(ConfigurationError) -> [String]? {
+            readKeys.insert(key)
+            guard let value = table[key] else { return nil }
+            guard let array = value.array else { throw .wrongType(path: path, key: "\(name).\(key)", expected: "an array of strings") }
+            var strings: [String] = []
+            for element in array {
+                guard let string = element.string else {
+                    throw .wrongType(path: path, key: "\(name).\(key)", expected: "an array of strings")
+                }
+                strings.append(string)
+            }
+            return strings
+        }
+
         mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
             readKeys.insert(key)
             guard let value = table[key] else { return nil }

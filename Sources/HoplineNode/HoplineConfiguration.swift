@@ -21,6 +21,10 @@ public struct HoplineConfiguration: Sendable, Equatable {
     public var peerTimeoutSeconds: Double
     /// Seconds to wait for the callee's first answer (`[call] answer_timeout_s`).
     public var answerTimeoutSeconds: Double
+    /// How this node runs a volunteer relay (`[relay]`, except `candidates`).
+    public var relay: RelaySettings
+    /// Relays a caller or callee may use when no direct path works (`[relay] candidates`, HOST:PORT each).
+    public var relayCandidates: [PeerAddress]
 
     public init(
         codec: OpusSettings = OpusSettings(),
@@ -30,7 +34,9 @@ public struct HoplineConfiguration: Sendable, Equatable {
         listenBind: PeerAddress = HoplineConfiguration.defaultListenBind,
         rendezvous: PeerAddress? = nil,
         peerTimeoutSeconds: Double = 4,
-        answerTimeoutSeconds: Double = 5
+        answerTimeoutSeconds: Double = 5,
+        relay: RelaySettings = RelaySettings(),
+        relayCandidates: [PeerAddress] = []
     ) {
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode
@@ -40,6 +46,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
         self.rendezvous = rendezvous
         self.peerTimeoutSeconds = peerTimeoutSeconds
         self.answerTimeoutSeconds = answerTimeoutSeconds
+        self.relay = relay
+        self.relayCandidates = relayCandidates
     }
 
     /// `hopline listen`'s default socket: every IPv4 interface, port 4730.
@@ -140,7 +148,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
                 configuration.answerTimeoutSeconds = value
             }
         }
-        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call"])
+        try parseRelay(reader, path: path, into: &configuration)
+        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call", "relay"])
         return configuration
     }
 }

@@ -22,6 +22,10 @@ public final class RelayServer: DatagramTransport, Sendable {
     private let handler: NIOLoopBound<RelayChannelHandler>
     private let clock: any RelayClock
 
+    /// The largest datagram the relay receives whole (larger ones are cut by the kernel and then dropped
+    /// as malformed or forwarded truncated): well above any Hopline media or control packet.
+    public static let maximumDatagramBytes = 2_048
+
     /// Every counter, read now.
     public var statistics: RelayStatistics { counters.snapshot() }
 
@@ -52,6 +56,8 @@ public final class RelayServer: DatagramTransport, Sendable {
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+            // Vector reads split one receive buffer evenly between the messages: give each a full datagram.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: max(1, vectorReadCount) * maximumDatagramBytes))
             .channelOption(.maxMessagesPerRead, value: 4)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

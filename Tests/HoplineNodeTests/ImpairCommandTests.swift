@@ -146,7 +146,7 @@ private struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// A blocking UDP socket on 127.0.0.1 with a 100 ms receive timeout: the test's client and server.
-private final class UDPTestSocket {
+final class UDPTestSocket {
     let descriptor: Int32
     let port: UInt16
 

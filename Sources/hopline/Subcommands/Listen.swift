@@ -39,6 +39,8 @@ extension Hopline {
                 do { allowed.insert(try NodeID(parsing: text)) } catch { throw CLIError("--accept-from '\(text)': \(error)") }
             }
             let configuration = try config.load()
+            let relay = try RunningRelay.startEmbedded(configuration.relay)  // [relay] enabled = true
+            defer { relay?.close() }
             let settings = try NodeSettings(
                 network: network, media: media, codec: codec, configuration: configuration,
                 defaultBind: configuration.listenBind.description)

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HoplineNet
+import HoplineNode
+import HoplineRelay
+import NIOPosix
+
+extension Hopline.Relay {
+    /// `hopline relay [serve]`: the relay service in the foreground until SIGTERM/SIGINT, then a drain.
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Run a relay (the default): forward relayed calls until SIGTERM or SIGINT, then drain.",
+            discussion: """
+                The first line printed is `relay listening on HOST:PORT ...` (the real port when --listen asks \
+                for port 0), then `metrics at http://HOST:PORT/metrics` with --metrics. On a terminal one status \
+                line follows every second (--no-status turns it off). SIGTERM or SIGINT starts a drain: both \
+                ends of every session are told to move (DRAIN), new sessions are refused, and the relay exits \
+                with status 0 when none is left or after --drain-timeout; a second signal exits at once. The \
+                last line is a summary.
+                """)
+
+        @OptionGroup(title: "Relay")
+        var relay: RelayOptions
+
+        @Flag(name: .customLong("no-status"), help: "No per-second status line, even on a terminal.")
+        var noStatus = false
+
+        @OptionGroup
+        var config: ConfigOption
+
+        /// Where the node layer will plug its bind/identity/rendezvous services (non-relay datagrams on the
+        /// relay's port). Until then such datagrams get no answer and are counted as `dropped_not_relay`.
+        static let nonRelayService: (@Sendable (InboundDatagram) -> Void)? = nil
+
+        func run() throws {
+            let stop = StopSignals()  // before any thread starts, so every thread inherits the blocked mask
+            let settings = try relay.settings(config.load().relay)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            defer { try? group.syncShutdownGracefully() }
+            let running: RunningRelay
+            do {
+                running = try RunningRelay.start(settings, group: group, nonRelaySink: Self.nonRelayService)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            defer { running.close() }
+            emit("relay listening on \(running.server.localAddress) (\(settings.summary))")
+            if let endpoint = running.endpoint { emit("metrics at http://\(endpoint.localAddress)/metrics") }
+
+            let start = DispatchTime.now()
+            let showStatus = !noStatus && isatty(STDOUT_FILENO) == 1
+            var previous = running.server.statistics
+            var nextStatus = start + 1
+            var caught: String?
+            while caught == nil {
+                caught = stop.wait(until: nextStatus)
+                if caught == nil, showStatus {
+                    let now = running.server.statistics
+                    emit(Self.statusLine(now, previous: previous, capacity: settings.maxSessions, elapsed: elapsed(since: start)))
+                    previous = now
+                }
+                nextStatus = nextStatus + 1
+            }
+            let active = running.server.statistics.sessionsActive
+            emit("\(caught ?? "stop"): draining \(active) session(s) (up to \(settings.drainTimeoutSeconds) s)")
+            running.server.beginDraining()
+            let deadline = DispatchTime.now() + settings.drainTimeoutSeconds
+            var outcome = "drained"
+            while running.server.statistics.sessionsActive > 0 {
+                guard DispatchTime.now() < deadline else {
+                    outcome = "drain timeout"
+                    break
+                }
+                if let second = stop.wait(until: min(deadline, DispatchTime.now() + 0.05)) {
+                    outcome = "stopped by a second \(second)"
+                    break
+                }
+            }
+            let final = running.server.statistics
+            emit("relay stopped after \(elapsed(since: start)): \(outcome), \(final.sessionsActive) session(s) left; "
+                + "\(final.packetsForwarded) packets (\(final.bytesForwarded) bytes) forwarded, "
+                + "\(final.sessionsCreated) session(s) created, \(final.totalDrops) dropped, \(final.totalRefusals) refused, "
+                + "\(final.rateLimitHits) rate-limited")
+        }
+
+        static func statusLine(_ now: RelayStatistics, previous: RelayStatistics, capacity: Int, elapsed: String) -> String {
+            let packets = now.packetsForwarded - previous.packetsForwarded
+            let kbits = (now.bytesForwarded - previous.bytesForwarded) * 8 / 1000
+            return "\(elapsed)  sessions \(now.sessionsActive)/\(capacity)  forwarding \(packets) pkt/s \(kbits) kbit/s  "
+                + "total \(now.packetsForwarded) pkt  dropped \(now.totalDrops)  refused \(now.totalRefusals)"
+                + (now.draining ? "  draining" : "")
+        }
+
+        private func elapsed(since start: DispatchTime) -> String {
+            String(format: "%.1f s", Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+        }
+
+        private func emit(_ line: String) {
+            print(line)
+            fflush(nil)
+        }
+    }
+}
+
+/// A relay socket and its optional metrics endpoint, started together (by `relay serve` and by `listen`
+/// with `[relay] enabled = true`) and closed together.
+struct RunningRelay {
+    let server: RelayServer
+    let endpoint: RelayMetricsEndpoint?
+    /// Set when the relay brought its own event loop (the one inside `listen`); shut down by `close()`.
+    var ownGroup: MultiThreadedEventLoopGroup?
+
+    /// The relay `hopline listen` runs next to the node when `[relay] enabled = true` (nil otherwise), on
+    /// its own event-loop thread; announced on stderr.
+    static func startEmbedded(_ settings: RelaySettings) throws -> RunningRelay? {
+        guard settings.enabled else { return nil }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            var running = try start(settings, group: group, nonRelaySink: nil)
+            running.ownGroup = group
+            writeToStderr("relay listening on \(running.server.localAddress) (\(settings.summary))\n")
+            return running
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw CLIError("relay: \(error)")
+        }
+    }
+
+    static func start(
+        _ settings: RelaySettings, group: MultiThreadedEventLoopGroup, nonRelaySink: (@Sendable (InboundDatagram) -> Void)?
+    ) throws -> RunningRelay {
+        let server = try RelayServer.bind(to: settings.listen, limits: settings.limits, group: group, nonRelaySink: nonRelaySink)
+        guard let metricsAddress = settings.metrics else { return RunningRelay(server: server, endpoint: nil, ownGroup: nil) }
+        let metrics = RelayMetrics(counters: server.counters, capacity: settings.maxSessions)
+        do {
+            let endpoint = try RelayMetricsEndpoint.start(at: metricsAddress, group: group, render: metrics.render)
+            return RunningRelay(server: server, endpoint: endpoint, ownGroup: nil)
+        } catch {
+            server.close()
+            throw error
+        }
+    }
+
+    func close() {
+        endpoint?.close()
+        server.close()
+        try? ownGroup?.syncShutdownGracefully()
+    }
+}
