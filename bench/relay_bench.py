@@ -122,7 +122,9 @@ class Forwarder:
             cmd += ["chrt", "-f", str(self.args.rt_priority)]
         cmd += self.command()
         self.logf = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        env = dict(os.environ)
+        env["XDG_CONFIG_HOME"] = self.workdir  # no user configuration file: flags and defaults only
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         ok = probe(self.kind, self.port)
         if self.proc.poll() is not None:
             raise RuntimeError("%s exited at start (status %s); log: %s" % (self.kind, self.proc.returncode,
@@ -249,7 +251,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tools", default=os.path.join(here, "out"), help="directory with cforward and loadgen")
     ap.add_argument("--hopline", default=os.path.join(root, ".build-bench", "release", "hopline"))
-    ap.add_argument("--hopline-args", default="", help="extra arguments for `hopline relay`")
+    ap.add_argument("--hopline-args", default="--max-sessions 100000 --max-total-kbps 0 --drain-timeout 0.5",
+                    help="extra arguments for `hopline relay` (default: caps raised so policy is not the limit)")
     ap.add_argument("--forwarders", default=",".join(FORWARDERS))
     ap.add_argument("--steps", default="10,100,250,500,1000,1500,2000")
     ap.add_argument("--rate", type=float, default=50.0, help="packets/s per endpoint (each direction of a call)")
@@ -289,7 +292,7 @@ def main():
         if ok:
             help_out = subprocess.run([args.hopline, "relay", "--help"], stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True)
-            ok = help_out.returncode == 0
+            ok = help_out.returncode == 0 and "--allow-loopback-peers" in help_out.stdout
         if not ok:
             notes.append("Hopline relay not run: %s has no `relay` subcommand (or is missing)" % args.hopline)
             kinds.remove("hopline")
@@ -374,6 +377,8 @@ def main():
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "hopline_binary": args.hopline if "hopline" in kinds else None,
+        "hopline_command": " ".join(Forwarder("hopline", args, 0, workdir, False).command()).replace(
+            "127.0.0.1:0", "127.0.0.1:PORT") if "hopline" in kinds else None,
         "repository_head": git_describe(root, "HEAD"),
         "settings": {k: v for k, v in vars(args).items()},
         "forwarders": kinds, "steps": steps, "stopped": stopped, "notes": notes,
@@ -407,6 +412,9 @@ def render(res, args):
     L = []
     L.append("## Relay benchmark (%s)" % res["date"])
     L.append("")
+    if res.get("hopline_command"):
+        L.append("Hopline relay command: `%s`." % res["hopline_command"])
+        L.append("")
     L.append("Repository: `%s`; Hopline binary: `%s`. One call = 2 endpoints x %.0f packets/s x %d bytes "
              "(each way through one relay hop); forwarder pinned to CPU %d, generator to CPU %d; %.0f s warm-up, "
              "%.0f s window per run. Load average at the end: %s." % (

@@ -109,6 +109,7 @@ static uint64_t sent_win[2], recv_win_sent[2], recv_in_window[2], recv_total[2],
 static uint64_t bad_magic, bad_dst, bad_payload, reordered, unknown_dst, ctrl_unexpected;
 static uint64_t refused[9], hs_retries, send_errors;
 static uint32_t gen_rx_drops;
+static uint64_t drains;
 static uint8_t turn_key[16];
 static char turn_realm[128];
 static int turn_key_ready;
@@ -552,7 +553,8 @@ static int rx_drain(void) {
             size_t len = rx[i].msg_len;
             struct endpoint *ep = &eps[e];
             // Handshake replies: from the relay, on an endpoint whose call is not ready yet.
-            if (mode == M_HOPLINE && len >= 13 && p[0] >= 0x41 && p[0] <= 0x4F) {
+            if (mode == M_HOPLINE && len >= 1 && p[0] >= 0x41 && p[0] <= 0x4F) {
+                if (p[0] == 0x47) { drains++; continue; }  // DRAIN: only expected after the run
                 on_hopline_control((uint32_t)e, p, len, now);
                 continue;
             }
@@ -914,7 +916,7 @@ int main(int argc, char **argv) {
            "\"rss_before_kb\": %ld, \"rss_after_handshake_kb\": %ld, \"rss_window_start_kb\": %ld, \"rss_window_end_kb\": %ld, "
            "\"gen_late_p50_us\": %.0f, \"gen_late_p99_us\": %.0f, \"gen_late_max_us\": %llu, "
            "\"bad_magic\": %llu, \"bad_destination\": %llu, \"bad_payload\": %llu, \"reordered\": %llu, "
-           "\"unknown_destination\": %llu, \"control_unexpected\": %llu, \"send_errors\": %llu, "
+           "\"unknown_destination\": %llu, \"control_unexpected\": %llu, \"drain_received\": %llu, \"send_errors\": %llu, "
            "\"udp_rcvbuf_errors_window\": %llu, \"udp_sndbuf_errors_window\": %llu, \"udp_no_ports_window\": %llu, "
            "\"gen_rx_drops_window\": %u, \"gen_rx_drops_total\": %u}\n",
            mode_text, calls_n, hs_ready, hs_failed, hs_seconds, (unsigned long long)hs_retries,
@@ -933,7 +935,7 @@ int main(int argc, char **argv) {
            late_p50, late_p99, (unsigned long long)max_late,
            (unsigned long long)bad_magic, (unsigned long long)bad_dst, (unsigned long long)bad_payload,
            (unsigned long long)reordered, (unsigned long long)unknown_dst, (unsigned long long)ctrl_unexpected,
-           (unsigned long long)send_errors, snmp1.rcvbuf_errors - snmp0.rcvbuf_errors,
+           (unsigned long long)drains, (unsigned long long)send_errors, snmp1.rcvbuf_errors - snmp0.rcvbuf_errors,
            snmp1.sndbuf_errors - snmp0.sndbuf_errors, snmp1.no_ports - snmp0.no_ports,
            gen_drops1 - gen_drops0, gen_rx_drops);
     return 0;
