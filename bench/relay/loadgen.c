@@ -161,12 +161,13 @@ static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
 static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
 // ---- /proc readings of the forwarder
+static uint64_t last_pcount;  // set by proc_cpu_ns: times the threads were switched in (wake-ups, roughly)
 static uint64_t proc_cpu_ns(int pid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     DIR *dir = opendir(path);
     if (!dir) return 0;
-    uint64_t sum = 0;
+    uint64_t sum = 0, pcount = 0;
     struct dirent *d;
     while ((d = readdir(dir))) {
         if (d->d_name[0] == '.') continue;
@@ -174,12 +175,33 @@ static uint64_t proc_cpu_ns(int pid) {
         snprintf(file, sizeof file, "/proc/%d/task/%s/schedstat", pid, d->d_name);
         FILE *f = fopen(file, "r");
         if (!f) continue;
-        unsigned long long run = 0;
-        if (fscanf(f, "%llu", &run) == 1) sum += run;
+        unsigned long long run = 0, wait = 0, count = 0;
+        if (fscanf(f, "%llu %llu %llu", &run, &wait, &count) >= 1) { sum += run; pcount += count; }
         fclose(f);
     }
     closedir(dir);
+    last_pcount = pcount;
     return sum;
+}
+// User and system time of the whole process (/proc/PID/stat utime, stime; clock ticks, so coarse: for the split).
+static void proc_user_sys(int pid, double *user_s, double *sys_s) {
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    *user_s = *sys_s = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return;
+    unsigned long long ut = 0, st = 0;
+    // after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+        double hz = (double)sysconf(_SC_CLK_TCK);
+        *user_s = (double)ut / hz;
+        *sys_s = (double)st / hz;
+    }
 }
 static long proc_rss_kb(int pid) {
     char path[64], line[256];
@@ -823,6 +845,8 @@ int main(int argc, char **argv) {
     uint64_t fwd_cpu0 = 0, fwd_cpu1 = 0, self_cpu0 = 0, self_cpu1 = 0;
     long rss_win0 = -1, rss_win1 = -1;
     int win0_read = 0, win1_read = 0;
+    uint64_t fwd_pcount0 = 0, fwd_pcount1 = 0;
+    double fwd_user0 = 0, fwd_sys0 = 0, fwd_user1 = 0, fwd_sys1 = 0;
     struct udp_snmp snmp0 = {0, 0, 0, 0}, snmp1 = {0, 0, 0, 0};
     uint32_t gen_drops0 = 0, gen_drops1 = 0;
     uint64_t cycle = 0;
@@ -832,14 +856,24 @@ int main(int argc, char **argv) {
         uint64_t now = now_ns();
         if (!win0_read && now >= t_win0) {
             win0_read = 1;
-            if (fwd_pid) { fwd_cpu0 = proc_cpu_ns(fwd_pid); rss_win0 = proc_rss_kb(fwd_pid); }
+            if (fwd_pid) {
+                fwd_cpu0 = proc_cpu_ns(fwd_pid);
+                fwd_pcount0 = last_pcount;
+                proc_user_sys(fwd_pid, &fwd_user0, &fwd_sys0);
+                rss_win0 = proc_rss_kb(fwd_pid);
+            }
             self_cpu0 = proc_cpu_ns(getpid());
             snmp0 = read_udp_snmp();
             gen_drops0 = gen_rx_drops;
         }
         if (!win1_read && now >= t_win1) {
             win1_read = 1;
-            if (fwd_pid) { fwd_cpu1 = proc_cpu_ns(fwd_pid); rss_win1 = proc_rss_kb(fwd_pid); }
+            if (fwd_pid) {
+                fwd_cpu1 = proc_cpu_ns(fwd_pid);
+                fwd_pcount1 = last_pcount;
+                proc_user_sys(fwd_pid, &fwd_user1, &fwd_sys1);
+                rss_win1 = proc_rss_kb(fwd_pid);
+            }
             self_cpu1 = proc_cpu_ns(getpid());
             snmp1 = read_udp_snmp();
             gen_drops1 = gen_rx_drops;
@@ -918,7 +952,8 @@ int main(int argc, char **argv) {
            "\"bad_magic\": %llu, \"bad_destination\": %llu, \"bad_payload\": %llu, \"reordered\": %llu, "
            "\"unknown_destination\": %llu, \"control_unexpected\": %llu, \"drain_received\": %llu, \"send_errors\": %llu, "
            "\"udp_rcvbuf_errors_window\": %llu, \"udp_sndbuf_errors_window\": %llu, \"udp_no_ports_window\": %llu, "
-           "\"gen_rx_drops_window\": %u, \"gen_rx_drops_total\": %u}\n",
+           "\"gen_rx_drops_window\": %u, \"gen_rx_drops_total\": %u, "
+           "\"fwd_switches_window\": %llu, \"fwd_user_s\": %.2f, \"fwd_sys_s\": %.2f}\n",
            mode_text, calls_n, hs_ready, hs_failed, hs_seconds, (unsigned long long)hs_retries,
            (unsigned long long)refused[0], (unsigned long long)refused[1], (unsigned long long)refused[2],
            (unsigned long long)refused[3], (unsigned long long)refused[4], (unsigned long long)refused[5],
@@ -937,6 +972,7 @@ int main(int argc, char **argv) {
            (unsigned long long)reordered, (unsigned long long)unknown_dst, (unsigned long long)ctrl_unexpected,
            (unsigned long long)drains, (unsigned long long)send_errors, snmp1.rcvbuf_errors - snmp0.rcvbuf_errors,
            snmp1.sndbuf_errors - snmp0.sndbuf_errors, snmp1.no_ports - snmp0.no_ports,
-           gen_drops1 - gen_drops0, gen_rx_drops);
+           gen_drops1 - gen_drops0, gen_rx_drops, (unsigned long long)(fwd_pcount1 - fwd_pcount0),
+           fwd_user1 - fwd_user0, fwd_sys1 - fwd_sys0);
     return 0;
 }
