@@ -30,6 +30,7 @@ import time
 FORWARDERS = ("cforward", "coturn", "hopline")
 LABEL = {"cforward": "C forwarder", "coturn": "coturn", "hopline": "Hopline relay"}
 TURN_USER, TURN_PASS, TURN_REALM = "bench", "bench", "hopline.bench"
+STARVED_SHARE = 0.01  # of the window
 
 
 def log(msg):
@@ -203,6 +204,11 @@ def derive(r, args):
         d["rss_delta_kb"] = r["rss_window_end_kb"] - r["rss_before_kb"]
         d["bytes_per_session"] = d["rss_delta_kb"] * 1024 / r["calls"]
     d["integrity_errors"] = r["bad_magic"] + r["bad_destination"] + r["bad_payload"]
+    d["wait_ms"] = r.get("fwd_wait_ns", 0) / 1e6
+    # The forwarder sat runnable but off its core (preempted, or RT-throttled) for long enough to matter.
+    d["starved"] = d["wait_ms"] > STARVED_SHARE * 1e3 * r["window_s"]
+    d["max_gap_ms"] = r.get("max_arrival_gap_us", 0) / 1e3
+    d["stalls_ms"] = r.get("stalls_over_2ms_ms", 0)
     fw = r["received_in_window"]
     sw = r.get("fwd_switches_window") or 0
     d["packets_per_wakeup"] = fw / sw if sw else None
@@ -213,12 +219,48 @@ def derive(r, args):
     return d
 
 
+def foreign_rt_tasks():
+    """User-space processes with a real-time policy (SCHED_FIFO/RR) that are not ours: another benchmark running
+    under chrt on this shared machine preempts or RT-throttles ours, so runs wait for them to finish."""
+    mine = {os.getpid()}
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) in mine:
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+            rest = stat[stat.rindex(")") + 2:].split()
+            ppid, policy = int(rest[1]), int(rest[38])
+            if policy in (1, 2) and ppid not in (0, 2) and int(pid) != 2 and ppid != os.getpid():
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                if cmd:
+                    found.append("%s %s" % (pid, cmd[:120]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def wait_for_quiet(args):
+    """Waits (up to --quiet-wait s) until no other process runs with a real-time policy; returns those left."""
+    deadline = time.monotonic() + args.quiet_wait
+    others = foreign_rt_tasks()
+    if others:
+        log("  waiting for other real-time processes to finish: " + "; ".join(others))
+    while others and time.monotonic() < deadline:
+        time.sleep(1)
+        others = foreign_rt_tasks()
+    return others
+
+
 def one_run(args, kind, calls, workdir, ports, rt=False, gen_rt=False, idle=0, window=None):
     port = free_udp_port(ports["next"], set())
     gen_port = free_udp_port(port + 1, {port})
     ports["next"] = gen_port + 1
     if ports["next"] > 48000:
         ports["next"] = args.base_port
+    foreign_before = wait_for_quiet(args)
     fw = Forwarder(kind, args, port, workdir, rt)
     t0 = time.monotonic()
     pid = fw.start()
@@ -230,6 +272,8 @@ def one_run(args, kind, calls, workdir, ports, rt=False, gen_rt=False, idle=0, w
     r["forwarder_exit_status"] = fw.proc.returncode
     r["wall_s"] = time.monotonic() - t0
     r["forwarder_rt"], r["generator_rt"] = rt, gen_rt
+    foreign_after = foreign_rt_tasks()
+    r["foreign_rt_tasks"] = sorted(set(foreign_before + foreign_after))
     r["forwarder_log_tail"] = fw.tail(400) if kind != "cforward" else fw.tail(400)
     return r
 
@@ -284,6 +328,8 @@ def main():
     ap.add_argument("--generator-cpu", type=int, default=1)
     ap.add_argument("--base-port", type=int, default=39000)
     ap.add_argument("--stop-timeout", type=float, default=3.0)
+    ap.add_argument("--quiet-wait", type=float, default=120.0,
+                    help="before each run, wait up to this long for other real-time processes to finish")
     ap.add_argument("--out", default=os.path.join(here, "out"))
     args = ap.parse_args()
 
@@ -339,9 +385,11 @@ def main():
             d = derive(r, args)
             r["derived"] = d
             runs[kind][n] = r
-            log("  %-8s N=%5d: %7.0f pkt/s  %6s us/pkt  loss %-8s  added p50/p99 %s/%s us  fwd %.0f%%  gen %.0f%%%s"
+            log("  %-8s N=%5d: %7.0f pkt/s  %6s us/pkt  loss %-8s  added p50/p99 %s/%s us  fwd %.0f%% (waited %.0f ms)"
+                "  gen %.0f%%  %.1f pkt/wake-up  max gap %.1f ms%s"
                 % (kind, n, d["pps"], fmt(d["cpu_us_per_pkt"]), fmt_loss(d["loss"]), fmt(d["added_p50_us"], "%.0f"),
-                   fmt(d["added_p99_us"], "%.0f"), 100 * d["fwd_core_load"], 100 * d["gen_core_load"],
+                   fmt(d["added_p99_us"], "%.0f"), 100 * d["fwd_core_load"], d["wait_ms"], 100 * d["gen_core_load"],
+                   d["packets_per_wakeup"] or 0, d["max_gap_ms"],
                    "  (generator-limited)" if d["generator_limited"] else ""))
             if r["handshake_failed"]:
                 stopped[kind] = "%d of %d handshakes failed at N=%d" % (r["handshake_failed"], n, n)
@@ -556,8 +604,9 @@ def render(res, args):
             if r and "derived" in r:
                 d = r["derived"]
                 fail = " (%d hs failed)" % r["handshake_failed"] if r["handshake_failed"] else ""
-                row += [fmt_loss(d["loss"]) + fail, "%s / %s" % (fmt(d["added_p50_us"], "%.0f"),
-                                                                 fmt(d["added_p99_us"], "%.0f"))]
+                row += [fmt_loss(d["loss"]) + fail, "%s / %s%s" % (fmt(d["added_p50_us"], "%.0f"),
+                                                                   fmt(d["added_p99_us"], "%.0f"),
+                                                                   " †" if d.get("starved") else "")]
             else:
                 row += ["-", "-"]
         row.append(", ".join("%.0f / %.0f" % (runs[k][n]["direct_p50_us"], runs[k][n]["direct_p99_us"])
@@ -583,6 +632,10 @@ def render(res, args):
         else:
             s["cpu_key"] = r["derived"]["cpu_us_per_pkt"] if r and "derived" in r else None
             s["cpu_key_range"] = None
+        s["wait"] = r["derived"].get("wait_ms") if r and "derived" in r else None
+        s["max_gap"] = r["derived"].get("max_gap_ms") if r and "derived" in r else None
+        nr0 = res["normal_priority_runs"].get(k)
+        s["normal_wait"] = nr0["derived"].get("wait_ms") if nr0 and "derived" in nr0 else None
         s["fit"] = cost_fit([rr for rr in runs[k].values() if good(rr, args)])
         s["ppw"] = r["derived"].get("packets_per_wakeup") if r and "derived" in r else None
         s["user_us"] = r["derived"].get("user_us_per_pkt") if r and "derived" in r else None
@@ -627,6 +680,9 @@ def render(res, args):
                                            fmt_loss(s["normal"][2])) if s["normal"] else "-")
         row("CPU us per packet at %d calls, forwarder at normal priority" % args.latency_calls,
             lambda k, s: fmt(s["normal"][3]) if s["normal"] else "-")
+    row("time the forwarder waited for its core in the %d-call window, ms (sweep / normal priority)" % key,
+        lambda k, s: "%s / %s" % (fmt(s["wait"], "%.0f"), fmt(s["normal_wait"], "%.0f")))
+    row("longest gap between relayed arrivals at %d calls, ms (sweep)" % key, lambda k, s: fmt(s["max_gap"], "%.1f"))
     row("RSS per active session (largest N run)",
         lambda k, s: "%s B (N=%d)" % (fmt(s["mem_active"], "%.0f"), s["mem_active_n"]) if s["mem_active"] is not None else "-")
     row("RSS per idle session",
@@ -673,6 +729,23 @@ def render(res, args):
             "%s B/session (%s idle sessions)" % (fmt(mi, "%.0f"), h["idle_n"]) if mi is not None else "not measured",
             verdict(None if mi is None else mi < 2048)))
     L.append("")
+    L.append("- † = the forwarder spent more than %.0f %% of the window runnable but off its core (preempted by other "
+             "work): its delay tail is the machine's as much as its own." % (100 * STARVED_SHARE))
+    disturbed = []
+    for k in kinds:
+        for n, r in sorted(runs[k].items()):
+            if r.get("foreign_rt_tasks"):
+                disturbed.append("%s N=%d" % (LABEL[k], n))
+    for rd in res["key_rounds"][1:]:
+        for k, r in rd.items():
+            if r.get("foreign_rt_tasks"):
+                disturbed.append("%s N=%d (repeat)" % (LABEL[k], args.key_calls))
+    for k, r in list(res["normal_priority_runs"].items()) + list(res["idle_runs"].items()):
+        if r.get("foreign_rt_tasks"):
+            disturbed.append("%s (extra run)" % LABEL[k])
+    if disturbed:
+        L.append("- other real-time processes ran on the machine during: " + ", ".join(disturbed)
+                 + " (see foreign_rt_tasks in the JSON)")
     for n in res["notes"]:
         L.append("- note: " + n)
     L.append("- wall time of the benchmark: %.0f s" % res["wall_s"])

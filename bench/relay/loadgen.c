@@ -110,6 +110,7 @@ static uint64_t bad_magic, bad_dst, bad_payload, reordered, unknown_dst, ctrl_un
 static uint64_t refused[9], hs_retries, send_errors;
 static uint32_t gen_rx_drops;
 static uint64_t drains;
+static uint64_t last_relayed_arrival, max_gap, stall_ns;
 static uint8_t turn_key[16];
 static char turn_realm[128];
 static int turn_key_ready;
@@ -162,12 +163,13 @@ static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]);
 
 // ---- /proc readings of the forwarder
 static uint64_t last_pcount;  // set by proc_cpu_ns: times the threads were switched in (wake-ups, roughly)
+static uint64_t last_wait;    // ... and ns they spent runnable but waiting for the CPU (preempted, throttled)
 static uint64_t proc_cpu_ns(int pid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     DIR *dir = opendir(path);
     if (!dir) return 0;
-    uint64_t sum = 0, pcount = 0;
+    uint64_t sum = 0, pcount = 0, waited = 0;
     struct dirent *d;
     while ((d = readdir(dir))) {
         if (d->d_name[0] == '.') continue;
@@ -176,11 +178,12 @@ static uint64_t proc_cpu_ns(int pid) {
         FILE *f = fopen(file, "r");
         if (!f) continue;
         unsigned long long run = 0, wait = 0, count = 0;
-        if (fscanf(f, "%llu %llu %llu", &run, &wait, &count) >= 1) { sum += run; pcount += count; }
+        if (fscanf(f, "%llu %llu %llu", &run, &wait, &count) >= 1) { sum += run; pcount += count; waited += wait; }
         fclose(f);
     }
     closedir(dir);
     last_pcount = pcount;
+    last_wait = waited;
     return sum;
 }
 // User and system time of the whole process (/proc/PID/stat utime, stime; clock ticks, so coarse: for the split).
@@ -603,7 +606,17 @@ static int rx_drain(void) {
                 recv_win_sent[kind]++;
                 record_latency(kind, arrived > ts ? arrived - ts : 0);
             }
-            if (arrived >= t_win0 && arrived < t_win1) recv_in_window[kind]++;
+            if (arrived >= t_win0 && arrived < t_win1) {
+                recv_in_window[kind]++;
+                if (kind == K_RELAYED) {  // stalls: gaps between consecutive relayed arrivals
+                    if (last_relayed_arrival && arrived > last_relayed_arrival) {
+                        uint64_t gap = arrived - last_relayed_arrival;
+                        if (gap > max_gap) max_gap = gap;
+                        if (gap > 2000000ull) stall_ns += gap;
+                    }
+                    if (arrived > last_relayed_arrival) last_relayed_arrival = arrived;
+                }
+            }
         }
     }
 }
@@ -845,7 +858,7 @@ int main(int argc, char **argv) {
     uint64_t fwd_cpu0 = 0, fwd_cpu1 = 0, self_cpu0 = 0, self_cpu1 = 0;
     long rss_win0 = -1, rss_win1 = -1;
     int win0_read = 0, win1_read = 0;
-    uint64_t fwd_pcount0 = 0, fwd_pcount1 = 0;
+    uint64_t fwd_pcount0 = 0, fwd_pcount1 = 0, fwd_wait0 = 0, fwd_wait1 = 0;
     double fwd_user0 = 0, fwd_sys0 = 0, fwd_user1 = 0, fwd_sys1 = 0;
     struct udp_snmp snmp0 = {0, 0, 0, 0}, snmp1 = {0, 0, 0, 0};
     uint32_t gen_drops0 = 0, gen_drops1 = 0;
@@ -859,6 +872,7 @@ int main(int argc, char **argv) {
             if (fwd_pid) {
                 fwd_cpu0 = proc_cpu_ns(fwd_pid);
                 fwd_pcount0 = last_pcount;
+                fwd_wait0 = last_wait;
                 proc_user_sys(fwd_pid, &fwd_user0, &fwd_sys0);
                 rss_win0 = proc_rss_kb(fwd_pid);
             }
@@ -871,6 +885,7 @@ int main(int argc, char **argv) {
             if (fwd_pid) {
                 fwd_cpu1 = proc_cpu_ns(fwd_pid);
                 fwd_pcount1 = last_pcount;
+                fwd_wait1 = last_wait;
                 proc_user_sys(fwd_pid, &fwd_user1, &fwd_sys1);
                 rss_win1 = proc_rss_kb(fwd_pid);
             }
@@ -953,7 +968,8 @@ int main(int argc, char **argv) {
            "\"unknown_destination\": %llu, \"control_unexpected\": %llu, \"drain_received\": %llu, \"send_errors\": %llu, "
            "\"udp_rcvbuf_errors_window\": %llu, \"udp_sndbuf_errors_window\": %llu, \"udp_no_ports_window\": %llu, "
            "\"gen_rx_drops_window\": %u, \"gen_rx_drops_total\": %u, "
-           "\"fwd_switches_window\": %llu, \"fwd_user_s\": %.2f, \"fwd_sys_s\": %.2f}\n",
+           "\"fwd_switches_window\": %llu, \"fwd_user_s\": %.2f, \"fwd_sys_s\": %.2f, \"fwd_wait_ns\": %llu, "
+           "\"max_arrival_gap_us\": %.0f, \"stalls_over_2ms_ms\": %.1f}\n",
            mode_text, calls_n, hs_ready, hs_failed, hs_seconds, (unsigned long long)hs_retries,
            (unsigned long long)refused[0], (unsigned long long)refused[1], (unsigned long long)refused[2],
            (unsigned long long)refused[3], (unsigned long long)refused[4], (unsigned long long)refused[5],
@@ -973,6 +989,7 @@ int main(int argc, char **argv) {
            (unsigned long long)drains, (unsigned long long)send_errors, snmp1.rcvbuf_errors - snmp0.rcvbuf_errors,
            snmp1.sndbuf_errors - snmp0.sndbuf_errors, snmp1.no_ports - snmp0.no_ports,
            gen_drops1 - gen_drops0, gen_rx_drops, (unsigned long long)(fwd_pcount1 - fwd_pcount0),
-           fwd_user1 - fwd_user0, fwd_sys1 - fwd_sys0);
+           fwd_user1 - fwd_user0, fwd_sys1 - fwd_sys0, (unsigned long long)(fwd_wait1 - fwd_wait0),
+           max_gap / 1e3, stall_ns / 1e6);
     return 0;
 }
