@@ -439,7 +439,7 @@ static void on_hopline_control(uint32_t e, const uint8_t *p, size_t len, uint64_
     case 0x46: {  // REFUSED
         uint8_t reason = len >= 14 ? p[13] : 0;
         refused[reason < 9 ? reason : 0]++;
-        if (reason == 2 || reason == 4 || reason == 1) {  // rate limited, bad cookie, full: back off, start the side over
+        if (reason == 2 || reason == 4) {  // rate limited, bad cookie: back off, start that side over (full: give up)
             c->state = (c->state == S_A_JOINED || c->state == S_A_COOKIE) ? S_A_COOKIE : S_B_COOKIE;
             c->deadline = now + 50000000ull + (rng() % 100000000ull);
             if (++c->tries > 20) hs_done(ci, 0);
