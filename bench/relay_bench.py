@@ -296,6 +296,18 @@ def git_describe(path, ref):
         return "?"
 
 
+def git_last(path, paths):
+    """The last commit touching `paths` (the relay's code), and whether the work tree differs from it there."""
+    try:
+        last = subprocess.run(["git", "-C", path, "log", "-1", "--format=%h %s", "--"] + paths, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", path, "status", "--porcelain", "--"] + paths, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True).stdout.strip()
+        return last + (" (+ uncommitted changes)" if dirty else "")
+    except OSError:
+        return "?"
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
@@ -462,6 +474,7 @@ def main():
         "hopline_command": " ".join(Forwarder("hopline", args, 0, workdir, False).command()).replace(
             "127.0.0.1:0", "127.0.0.1:PORT") if "hopline" in kinds else None,
         "repository_head": git_describe(root, "HEAD"),
+        "relay_sources_commit": git_last(root, ["Sources/HoplineRelay", "Sources/hopline"]),
         "settings": {k: v for k, v in vars(args).items()},
         "forwarders": kinds, "steps": steps, "stopped": stopped, "notes": notes,
         "runs": {k: {str(n): r for n, r in v.items()} for k, v in runs.items()},
@@ -543,7 +556,8 @@ def render(res, args):
     L.append("## Relay benchmark (%s)" % res["date"])
     L.append("")
     if res.get("hopline_command"):
-        L.append("Hopline relay command: `%s`." % res["hopline_command"])
+        L.append("Hopline relay command: `%s`; relay code at `%s`." % (res["hopline_command"],
+                                                                    res.get("relay_sources_commit", "?")))
         L.append("")
     L.append("Repository: `%s`; Hopline binary: `%s`. One call = 2 endpoints x %.0f packets/s x %d bytes "
              "(each way through one relay hop); forwarder pinned to CPU %d, generator to CPU %d; %.0f s warm-up, "
