@@ -101,8 +101,8 @@ public final class RelayEngine {
 
     // MARK: requests
 
-    /// Handles one relay datagram other than DATA from `source`; returns the reply for `source`, if any.
-    /// Never returns more bytes than `bytes` holds.
+    /// Handles one relay datagram other than DATA (which goes to `forward`) from `source`; returns the reply
+    /// for `source`, if any. Never returns more bytes than `bytes` holds.
     public func handleRequest(_ bytes: [UInt8], from source: SocketAddress, now: RelayInstant) -> [UInt8]? {
         counters.add(counters.controlDatagramsIn)
         counters.add(counters.controlBytesIn, bytes.count)
@@ -115,9 +115,9 @@ public final class RelayEngine {
         }
         let reply: RelayPacket?
         switch packet {
-        case .data(let channel, _):
-            // Callers normally use `forward`; handled here too so nothing is lost.
-            _ = forward(channel: channel, length: bytes.count, from: source, now: now.monotonic)
+        case .data:
+            // DATA takes the fast path (`forward`), which returns where it goes; here it could not be sent.
+            counters.drop(.unexpected)
             return nil
         case .cookieRequest(let transaction):
             counters.add(counters.cookiesIssued)
