@@ -64,7 +64,7 @@ bench-quality: deps-quality check-swift bench-venv
 		--hopline-bench $(QUALITY_SCRATCH)/release/hopline-bench --speech ../shared/speech --out bench/out \
 		$(QUALITY_ARGS)
 
-# The relay benchmark (bench/README.md, "make bench-relay"): ~7-9 min after the build. RELAY_ARGS passes options to
+# The relay benchmark (bench/README.md, "make bench-relay"): ~6 min after the build. RELAY_ARGS passes options to
 # bench/relay_bench.py (e.g. RELAY_ARGS="--steps 100,1000 --window 5").
 bench-relay: deps-relay deps-build check-swift bench-relay-tools
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
