@@ -4,6 +4,7 @@
 #   make bench  the codec/pipeline benchmark (bench/README.md)
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 #   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
+#   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -25,10 +26,18 @@ QUALITY_SCRATCH ?= .build-quality
 SOAK_SCRATCH ?= .build-soak
 SOAK_MINUTES ?= 30
 QUALITY_ARGS ?=
+# bench-relay: gcc (+ libssl-dev for the generator's TURN credentials), coturn (turnserver), util-linux (taskset,
+# chrt), python3 (the driver: standard library only).
+RELAY_PACKAGES := gcc libc6-dev libssl-dev coturn util-linux python3
+RELAY_SCRATCH ?= .build-bench
+RELAY_PYTHON ?= python3
+RELAY_ARGS ?=
+RELAY_CFLAGS := -O2 -Wall -Wextra
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-venv soak build deps-build deps-test deps-bench deps-quality check-swift clean
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-venv soak build deps-build deps-test \
+	deps-bench deps-quality deps-relay check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -65,6 +74,18 @@ soak: deps-bench check-swift
 	python3 bench/soak.py --hopline $(SOAK_SCRATCH)/release/hopline --speech ../shared/speech --out bench/out \
 		--minutes $(SOAK_MINUTES)
 
+# The relay benchmark (bench/README.md, "make bench-relay"): ~6 min after the build. RELAY_ARGS passes options to
+# bench/relay_bench.py (e.g. RELAY_ARGS="--steps 100,1000 --window 5").
+bench-relay: deps-relay deps-build check-swift bench-relay-tools
+	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
+	$(RELAY_PYTHON) bench/relay_bench.py --hopline $(RELAY_SCRATCH)/release/hopline --tools bench/out --out bench/out \
+		$(RELAY_ARGS)
+
+bench-relay-tools: deps-relay
+	@mkdir -p bench/out
+	gcc $(RELAY_CFLAGS) -o bench/out/cforward bench/relay/cforward.c
+	gcc $(RELAY_CFLAGS) -o bench/out/loadgen bench/relay/loadgen.c -lcrypto
+
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
 
@@ -76,6 +97,8 @@ deps-bench:
 	@scripts/ensure-debian-packages.sh $(BENCH_PACKAGES)
 deps-quality:
 	@scripts/ensure-debian-packages.sh $(QUALITY_PACKAGES)
+deps-relay:
+	@scripts/ensure-debian-packages.sh $(RELAY_PACKAGES)
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }
