@@ -105,7 +105,7 @@ class Forwarder:
         if self.kind == "hopline":
             extra = self.args.hopline_args.split() if self.args.hopline_args else []
             return [self.args.hopline, "relay", "--listen", "127.0.0.1:%d" % self.port, "--allow-loopback-peers",
-                    "--no-status"] + extra
+                    "--no-status", "--identity", os.path.join(self.workdir, "relay-%d.id" % self.port)] + extra
         conf = os.path.join(self.workdir, "turnserver-%d.conf" % self.port)
         with open(conf, "w") as f:
             f.write("\n".join([
