@@ -97,13 +97,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "HoplineCoreTests", dependencies: ["HoplineCore"], swiftSettings: strict),
+        // One seeded generator and other helpers every test target shares.
+        .target(name: "HoplineTestSupport", path: "Tests/HoplineTestSupport", swiftSettings: strict),
+        .testTarget(name: "HoplineCoreTests", dependencies: ["HoplineCore", "HoplineTestSupport"], swiftSettings: strict),
         .testTarget(name: "HoplineCodecTests", dependencies: ["HoplineCodec", "HoplineCore"], swiftSettings: strict),
-        .testTarget(name: "HoplineAudioTests", dependencies: ["HoplineAudio", "HoplineCore"], swiftSettings: strict),
+        .testTarget(name: "HoplineAudioTests", dependencies: ["HoplineAudio", "HoplineCore", "HoplineTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HoplineNetTests",
             dependencies: [
-                "HoplineNet", "HoplineCore",
+                "HoplineNet", "HoplineCore", "HoplineTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -112,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "HoplineRelayTests",
             dependencies: [
-                "HoplineRelay", "HoplineNet", "HoplineCore",
+                "HoplineRelay", "HoplineNet", "HoplineCore", "HoplineTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,20 +1,10 @@
 import Foundation
 import HoplineAudio
+import HoplineTestSupport
 import XCTest
 
 /// Damaged files never crash or hang the reader: each one either parses into sane audio or throws.
 final class WAVReaderFuzzTests: XCTestCase {
-    /// SplitMix64: a tiny seeded generator, so every run damages the files the same way.
-    private struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Stereo 16-bit with a LIST chunk before the data: 12 + 24 (fmt) + 22 (LIST: 13 bytes + pad) + 24 (data) = 82 bytes.
     private var seedFile: [UInt8] {
@@ -62,7 +52,7 @@ final class WAVReaderFuzzTests: XCTestCase {
     func testRandomDamageNeverCrashes() throws {
         let path = try makeTemporaryDirectory() + "/damaged.wav"
         let original = seedFile
-        var generator = SeededGenerator(state: 0x486F_706C_696E_6521)
+        var generator = SeededGenerator(seed: 0x486F_706C_696E_6521)
         var parsed = 0
         for _ in 0..<2_000 {
             var bytes = original

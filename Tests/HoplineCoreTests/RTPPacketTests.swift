@@ -1,4 +1,5 @@
 import HoplineCore
+import HoplineTestSupport
 import XCTest
 
 final class RTPPacketTests: XCTestCase {
@@ -65,7 +66,7 @@ final class RTPPacketTests: XCTestCase {
     }
 
     func testRandomBytesNeverCrashTheParser() {
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         for _ in 0..<5_000 {
             let length = Int(generator.next() % 64)
             var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
@@ -77,15 +78,3 @@ final class RTPPacketTests: XCTestCase {
     }
 }
 
-/// A tiny seeded generator so fuzz-style tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 import HoplineNet
 import NIOCore
+import HoplineTestSupport
 import XCTest
 
 /// The control-packet wire formats and the first-byte demultiplexer: exact round trips, and refusal (never

@@ -1,5 +1,6 @@
 import Crypto
 import HoplineNet
+import HoplineTestSupport
 import XCTest
 
 /// Node ID encoding, parsing and typo detection; expected strings were computed independently with

@@ -1,5 +1,6 @@
 import Crypto
 import HoplineNet
+import HoplineTestSupport
 import XCTest
 
 /// The IK handshake with random keys: round trips, a wrong responder key, tampering, truncation, garbage,

@@ -1,5 +1,6 @@
 import Crypto
 import HoplineNet
+import HoplineTestSupport
 import XCTest
 
 /// Transport cipher states after a handshake: explicit nonces out of order, wrong nonce or associated data,

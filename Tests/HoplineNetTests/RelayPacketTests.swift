@@ -1,4 +1,5 @@
 import HoplineNet
+import HoplineTestSupport
 import XCTest
 
 /// The relay wire formats (`notes/relay-protocol.md` v1): exact sizes, round trips, padding of requests, and

@@ -1,5 +1,6 @@
 import HoplineCore
 import HoplineNet
+import HoplineTestSupport
 import XCTest
 
 /// SRTP with AEAD_AES_128_GCM on the real libsrtp2: round trips, confidentiality, replay, tampering,

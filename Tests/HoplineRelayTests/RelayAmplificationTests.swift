@@ -2,6 +2,7 @@ import HoplineCore
 import HoplineNet
 import HoplineRelay
 import NIOCore
+import HoplineTestSupport
 import XCTest
 
 /// The relay's anti-abuse rules, checked exhaustively and by seeded fuzzing: no reply is larger than its
