@@ -39,6 +39,8 @@ final class ControlPacketTests: XCTestCase {
             .rendezvousLookupResult(transaction: transaction, found: false, candidates: []),
             .rendezvousIntroduce(session: 6, candidates: candidates),
             .rendezvousCookie(transaction: transaction, cookie: [UInt8](repeating: 7, count: 16)),
+            .handshakeInitWithCookie(session: 8, cookie: [UInt8](repeating: 9, count: 16), message: [1, 2, 3]),
+            .handshakeCookie(session: 8, cookie: [UInt8](repeating: 9, count: 16)),
         ]
     }
 
@@ -58,6 +60,7 @@ final class ControlPacketTests: XCTestCase {
             var detectable = bytes.count
             switch packet {
             case .handshakeInit, .handshakeResponse: detectable = 6
+            case .handshakeInitWithCookie: detectable = 1 + 4 + 16 + 1
             case .sealed: detectable = 1 + 4 + 8 + 16
             case .bindRequest, .identityRequest, .connectivityCheck:
                 // Requests end in zero padding: more zeros are fine, anything else is not.
@@ -107,7 +110,9 @@ final class ControlPacketTests: XCTestCase {
         XCTAssertEqual(DatagramClass.classify([0x80, 200]), .srtcp)
         XCTAssertEqual(DatagramClass.classify([0x80]), .unknown)
         XCTAssertEqual(DatagramClass.classify([0x5F]), .control(.rendezvousCookie))
-        XCTAssertEqual(DatagramClass.classify([0x60]), .unknown)
+        XCTAssertEqual(DatagramClass.classify([0x60]), .control(.handshakeInitWithCookie))
+        XCTAssertEqual(DatagramClass.classify([0x61]), .control(.handshakeCookie))
+        XCTAssertEqual(DatagramClass.classify([0x62]), .unknown)
         XCTAssertEqual(DatagramClass.classify([0xC0, 111]), .unknown)
     }
 
@@ -118,7 +123,7 @@ final class ControlPacketTests: XCTestCase {
         for _ in 0..<20_000 {
             let length = Int(generator.next() % 80)
             var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            if !bytes.isEmpty { bytes[0] = 0x50 + UInt8(generator.next() % 16) }
+            if !bytes.isEmpty { bytes[0] = 0x50 + UInt8(generator.next() % 18) }
             _ = try? ControlPacket(parsing: bytes)
             _ = try? SignalMessage(parsing: bytes)
             _ = try? CallAnswer(parsing: bytes)
