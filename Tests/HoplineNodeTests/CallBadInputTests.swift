@@ -1,4 +1,5 @@
 import Foundation
+import HoplineAudio
 @testable import HoplineNode
 import HoplineNet
 import XCTest
@@ -148,6 +149,25 @@ final class CallBadInputTests: CLITestCase {
         XCTAssertTrue(call.stderr.contains("connected to \(calleeIdentity.nodeID.abbreviated)"), call.stderr)
         XCTAssertFalse(call.stderr.contains("127.0.0.1:9"), "the attacker's candidate was never handed out: \(call.stderr)")
         XCTAssertTrue(CallTestSupport.waitForText("\"rejectedRegistrations\":2", inFile: path("r.jsonl"), timeout: 5))
+    }
+
+    /// A caller killed mid-call (SIGKILL: no chance to finish anything) leaves its recording as a valid WAV
+    /// up to its last second (`PATH.partial`), not nothing.
+    func testAKilledCallerLeavesItsRecordingUpToTheLastSecond() throws {
+        let (_, id, port) = try startListener(["--auto-answer", "--play", TestSupport.demoSample, "--record", path("l.wav")])
+        let caller = try ChildProcess.spawn(TestSupport.hoplineBinary, [
+            "call", "\(id)@127.0.0.1:\(port)", "--identity", path("c.id"), "--no-status", "--play", TestSupport.demoSample,
+            "--record", path("c.wav"), "--duration", "30",
+        ])
+        XCTAssertTrue(CallTestSupport.waitForText("first audio played", inFile: caller.stderrPath, timeout: 10))
+        Thread.sleep(forTimeInterval: 3.5)
+        kill(caller.pid, SIGKILL)
+        _ = caller.wait(timeout: 10)
+        _ = caller.collectOutput()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("c.wav")), "never finished, never renamed")
+        let seconds = Double(try WAVReader.read(path: path("c.wav") + ".partial").audio.samples.count) / 48_000
+        XCTAssertGreaterThanOrEqual(seconds, 2.0, "the recording up to its last checkpoint")
+        XCTAssertLessThanOrEqual(seconds, 4.5)
     }
 
     /// A port is one node's: a second `listen` on a taken port fails at start, naming the address.

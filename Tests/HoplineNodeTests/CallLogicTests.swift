@@ -1,3 +1,4 @@
+import HoplineAudio
 import HoplineCore
 import HoplineNet
 @testable import HoplineNode
@@ -68,7 +69,9 @@ final class CallLogicTests: XCTestCase {
     func testMediaSessionPacesFramesAndCountsRefusedPackets() throws {
         let cipher = StandInCipher()
         let source = FileAudioSource(samples: [Float](repeating: 0.25, count: 48_000))
-        let sink = RecordingSink(path: "/nonexistent/never-written.wav")
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sink = RecordingSink(path: directory.appendingPathComponent("heard.wav").path)
         let start = ClockInstant(nanoseconds: 0)
         let session = try MediaSession(
             settings: .init(), jitterBuffer: FixedDelayJitterBuffer(targetDelayMilliseconds: 20), playoutPeriodMilliseconds: 10, cipher: cipher, source: source,
@@ -87,6 +90,8 @@ final class CallLogicTests: XCTestCase {
         session.tick(now: start.advanced(byMilliseconds: 200)) { sent.append($0) }
         XCTAssertNotNil(session.firstPlayedAt, "the looped-back frames were played")
         XCTAssertEqual(session.takeIntervalLoss(), 0)
+        try sink.finish()
+        XCTAssertEqual(try WAVReader.read(path: sink.path).audio.samples.count, 20 * 480, "streamed to the file")
     }
 
     func testLevelMeterReportsRMSInDecibelsFullScale() {

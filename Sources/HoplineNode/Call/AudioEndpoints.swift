@@ -47,24 +47,42 @@ public final class FileAudioSource: CallAudioSource {
     }
 }
 
-/// Keeps every rendered 10 ms chunk and writes them as one 48 kHz 16-bit WAV file at the end, atomically
-/// (`WAVWriter` renames a finished temporary file into place).
+/// Writes every rendered 10 ms chunk as it comes to a 48 kHz 16-bit WAV file (`WAVStreamWriter`): memory
+/// stays flat however long the call, the partial file (`PATH.partial`) is a valid WAV up to the last second
+/// at any moment (a killed process leaves that much), and `finish()` renames it into place.
+///
+/// The file is opened with the first chunk; a failure to open or write is kept and thrown by `finish()`
+/// (the call goes on; later chunks are dropped).
 public final class RecordingSink: CallAudioSink {
     public let path: String
-    private var samples: [Float] = []
+    private var writer: WAVStreamWriter?
+    private var failure: AudioFileError?
+    private var sinceCheckpoint = 0
+    public private(set) var sampleCount = 0
 
-    public init(path: String) {
-        self.path = path
-        samples.reserveCapacity(48_000 * 60)
+    public init(path: String) { self.path = path }
+
+    public func play(_ chunk: UnsafeBufferPointer<Float>) {
+        guard failure == nil else { return }
+        do throws(AudioFileError) {
+            if writer == nil { writer = try WAVStreamWriter(path: path) }
+            try writer?.append(chunk)
+            sampleCount += chunk.count
+            sinceCheckpoint += chunk.count
+            if sinceCheckpoint >= 48_000 {
+                sinceCheckpoint = 0
+                try writer?.checkpoint()
+            }
+        } catch {
+            failure = error
+        }
     }
 
-    public var sampleCount: Int { samples.count }
-
-    public func play(_ chunk: UnsafeBufferPointer<Float>) { samples.append(contentsOf: chunk) }
-
-    /// Writes what was recorded (at least one sample of silence, so the file is always a valid WAV).
+    /// Completes the file (at least one sample of silence, so it is always a valid WAV) and renames it into
+    /// place; throws the first error the recording met.
     public func finish() throws {
-        let audio = PCMAudio(sampleRate: 48_000, samples: samples.isEmpty ? [0] : samples)
-        try WAVWriter.write(audio, toPath: path)
+        if let failure { throw failure }
+        if writer == nil { writer = try WAVStreamWriter(path: path) }
+        try writer?.finish()
     }
 }
