@@ -17,21 +17,37 @@ public final class MediaReceiver {
     private var stretcher = TimeStretcher()
     private var renderedSamples: Int64 = 0
     private let recordsPlayout: Bool
+    private let keepsDelaySeries: Bool
+    private var intervalDelaySum = 0.0
+    private var intervalDelayCount = 0
 
     public private(set) var reception = ReceptionStatistics()
     public private(set) var counters = ReceiverCounters()
-    /// Milliseconds each played packet spent between arrival and the start of its playout.
+    /// Milliseconds each played packet spent between arrival and the start of its playout (kept only when
+    /// created with `keepsDelaySeries`: the lab's reports; a call keeps just the interval mean, in constant
+    /// memory).
     public private(set) var bufferDelay = DelaySummary()
     /// One entry per packet played, in order, when created with `recordsPlayout`.
     public private(set) var playoutLog: [PlayoutEvent] = []
 
-    public init(jitterBuffer: any JitterBuffer, payloadType: UInt8 = RTPPacket.opusPayloadType, recordsPlayout: Bool = false)
-        throws
-    {
+    public init(
+        jitterBuffer: any JitterBuffer, payloadType: UInt8 = RTPPacket.opusPayloadType, recordsPlayout: Bool = false,
+        keepsDelaySeries: Bool = true
+    ) throws {
         self.jitterBuffer = jitterBuffer
         self.payloadType = payloadType
         self.recordsPlayout = recordsPlayout
+        self.keepsDelaySeries = keepsDelaySeries
         decoder = try OpusDecoder()
+    }
+
+    /// Mean buffer delay of the packets played since the last call, ms (nil when none was played).
+    public func takeIntervalBufferDelay() -> Double? {
+        defer {
+            intervalDelaySum = 0
+            intervalDelayCount = 0
+        }
+        return intervalDelayCount > 0 ? intervalDelaySum / Double(intervalDelayCount) : nil
     }
 
     /// The jitter buffer's own counters (late, duplicates, concealed, ...).
@@ -121,7 +137,10 @@ public final class MediaReceiver {
                 produced = scratch.withUnsafeMutableBufferPointer { stretcher.expand($0, count: decoded, maximumSamples: limit) }
             }
             if produced != decoded { jitterBuffer.didStretch(bySamples: produced - decoded) }
-            bufferDelay.add(playoutStart.milliseconds(since: buffered.arrival))
+            let delay = playoutStart.milliseconds(since: buffered.arrival)
+            if keepsDelaySeries { bufferDelay.add(delay) }
+            intervalDelaySum += delay
+            intervalDelayCount += 1
             if recordsPlayout {
                 playoutLog.append(
                     PlayoutEvent(

@@ -29,8 +29,6 @@ public final class MediaSession {
     public private(set) var inputLevel = LevelMeter()
     public private(set) var outputLevel = LevelMeter()
     public private(set) var firstPlayedAt: ClockInstant?
-    private var intervalDelays = DelaySummary()
-    private var reportedDelayCount = 0
     private var lastExpected = 0
     private var lastReceived = 0
     public private(set) var protectFailures = 0
@@ -51,7 +49,8 @@ public final class MediaSession {
             // Below 32768, so the first wrap comes minutes in (see SRTPSession's rollover hazard).
             initialSequence: UInt16.random(in: 0...32_767, using: &random),
             initialTimestamp: UInt32.random(in: .min ... .max, using: &random))
-        receiver = try MediaReceiver(jitterBuffer: jitterBuffer)
+        // A call can last for hours: no per-packet series, only what the status needs.
+        receiver = try MediaReceiver(jitterBuffer: jitterBuffer, keepsDelaySeries: false)
         frameSamples = settings.frameSamples
         chunkSamples = playoutPeriodMilliseconds * 48
         frameNanoseconds = Int64(settings.frameMilliseconds) * 1_000_000
@@ -149,13 +148,7 @@ public final class MediaSession {
     }
 
     /// Mean jitter-buffer delay of the packets played since the last call, ms.
-    public func takeIntervalBufferDelay() -> Double? {
-        let values = receiver.bufferDelay.values
-        guard values.count > reportedDelayCount else { return nil }
-        let recent = values[reportedDelayCount...]
-        reportedDelayCount = values.count
-        return recent.reduce(0, +) / Double(recent.count)
-    }
+    public func takeIntervalBufferDelay() -> Double? { receiver.takeIntervalBufferDelay() }
 
     public func takeLevels() -> (input: Double?, output: Double?) { (inputLevel.take(), outputLevel.take()) }
 }
