@@ -6,13 +6,20 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A bound UDP socket (SwiftNIO `DatagramBootstrap`) that hands every received datagram, stamped with its
-/// arrival time, to a sink, and sends datagrams without blocking the caller.
+/// A bound UDP socket that hands every received datagram, stamped with its arrival time, to a sink (read by
+/// SwiftNIO on its event loop), and sends datagrams from any thread with a direct non-blocking `sendto`.
+///
+/// Sending bypasses NIO on purpose: NIO closes a datagram channel on most write errors (EPERM from a local
+/// firewall, ENETUNREACH toward an address with no route), which would deafen the node for good after one
+/// unsendable datagram. Here a failed send is counted (`sendFailures`) and nothing else happens; it also
+/// saves the hop to the event loop per datagram.
 ///
 /// Thread-safe. Receive work happens on the socket's event loop; keep the sink cheap (queue and return).
 public final class UDPTransport: DatagramTransport {
     public let localAddress: PeerAddress
     private let channel: any Channel
+    private let descriptor: CInt
+    private let open: Atomic<Bool>
     private let counters: TransportCounters
 
     /// Counters for what the transport saw; read them at any time.
@@ -29,8 +36,8 @@ public final class UDPTransport: DatagramTransport {
         let counters = TransportCounters()
         // No SO_REUSEADDR: a port is one node's. A second node on a taken port fails here, instead of the two
         // silently splitting the incoming packets.
+        let descriptor = try boundSocket(address, receiveBufferBytes: receiveBufferBytes)
         let bootstrap = DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -40,35 +47,65 @@ public final class UDPTransport: DatagramTransport {
             }
         let channel: any Channel
         do {
-            channel = try bootstrap.bind(to: address.socketAddress).wait()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw TransportError.addressInUse(address: address.description)
+            channel = try bootstrap.withBoundSocket(descriptor).wait()  // NIO owns (and closes) the descriptor now
         } catch {
+            Glibc.close(descriptor)
             throw TransportError.bindFailed(address: address.description, reason: "\(error)")
         }
         guard let bound = channel.localAddress else {
             channel.close(promise: nil)
             throw TransportError.bindFailed(address: address.description, reason: "no local address after bind")
         }
-        return UDPTransport(channel: channel, localAddress: PeerAddress(bound), counters: counters)
+        let transport = UDPTransport(channel: channel, descriptor: descriptor, localAddress: PeerAddress(bound), counters: counters)
+        channel.closeFuture.whenComplete { [weak transport] _ in transport?.open.store(false, ordering: .sequentiallyConsistent) }
+        return transport
     }
 
-    private init(channel: any Channel, localAddress: PeerAddress, counters: TransportCounters) {
+    /// A non-blocking UDP socket bound to `address`, with its receive buffer set.
+    private static func boundSocket(_ address: PeerAddress, receiveBufferBytes: Int) throws -> CInt {
+        let family = address.socketAddress.protocol.rawValue
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else {
+            throw TransportError.bindFailed(address: address.description, reason: "socket() failed: \(String(cString: strerror(errno)))")
+        }
+        var size = CInt(clamping: receiveBufferBytes)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        let result = address.socketAddress.withSockAddr { pointer, length in Glibc.bind(descriptor, pointer, socklen_t(length)) }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(descriptor)
+            if code == EADDRINUSE { throw TransportError.addressInUse(address: address.description) }
+            throw TransportError.bindFailed(address: address.description, reason: String(cString: strerror(code)))
+        }
+        return descriptor
+    }
+
+    private init(channel: any Channel, descriptor: CInt, localAddress: PeerAddress, counters: TransportCounters) {
         self.channel = channel
+        self.descriptor = descriptor
         self.localAddress = localAddress
         self.counters = counters
+        open = Atomic(true)
     }
 
     public func send(_ bytes: [UInt8], to destination: PeerAddress) {
-        let buffer = channel.allocator.buffer(bytes: bytes)
-        let envelope = AddressedEnvelope(remoteAddress: destination.socketAddress, data: buffer)
-        let counters = self.counters
         counters.sent(bytes: bytes.count)
-        channel.writeAndFlush(envelope).whenFailure { _ in counters.sendFailed() }
+        // After close the descriptor number may belong to something else: never write to it then.
+        guard open.load(ordering: .sequentiallyConsistent) else {
+            counters.sendFailed()
+            return
+        }
+        let sent = bytes.withUnsafeBytes { buffer in
+            destination.socketAddress.withSockAddr { address, length in
+                sendto(descriptor, buffer.baseAddress, buffer.count, CInt(MSG_DONTWAIT), address, socklen_t(length))
+            }
+        }
+        if sent < 0 { counters.sendFailed() }
     }
 
     /// Closes the socket and waits until it is closed. Safe to call twice.
     public func close() {
+        open.store(false, ordering: .sequentiallyConsistent)
         try? channel.close().wait()
     }
 }

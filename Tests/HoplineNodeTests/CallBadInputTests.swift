@@ -170,6 +170,32 @@ final class CallBadInputTests: CLITestCase {
         XCTAssertLessThanOrEqual(seconds, 4.5)
     }
 
+    /// A datagram the node cannot send (its own firewall refuses it: EPERM) is counted and dropped; the node
+    /// keeps receiving and answering. (SwiftNIO closes a datagram channel on such a write error, which once
+    /// left a node running but deaf for good.)
+    func testAnUnsendableReplyDoesNotDeafenTheNode() throws {
+        let lab = try NetworkNamespaces(testCase: self)
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "nftables (nft) is not installed")
+        let node = try lab.add("n")
+        try lab.nft(node, ["add", "table", "inet", "hl"])
+        try lab.nft(node, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
+        try lab.nft(node, ["add", "rule", "inet", "hl", "out", "udp", "dport", "40001", "drop"])
+        let listener = try lab.spawn(in: node, TestSupport.hoplineBinary, [
+            "listen", "--identity", path("l.id"), "--bind", "127.0.0.1:4730", "--no-status",
+        ] + Self.withoutDevices)
+        defer { listener.kill(); _ = listener.collectOutput() }
+        XCTAssertNotNil(CallTestSupport.waitForNodeID(listener))
+        let blocked = try NamespacedUDPSocket(namespace: node, ip: "127.0.0.1", port: 40_001)
+        let open = try NamespacedUDPSocket(namespace: node, ip: "127.0.0.1", port: 40_002)
+        let request = ControlPacket.identityRequest(transaction: [UInt8](repeating: 1, count: 12)).serialized()
+        for _ in 0..<3 { blocked.send(request, to: "127.0.0.1", port: 4730) }  // its answers are refused: EPERM
+        XCTAssertNil(blocked.receive())
+        open.send(request, to: "127.0.0.1", port: 4730)
+        guard let answer = open.receive(), case .identityResponse? = try? ControlPacket(parsing: answer) else {
+            return XCTFail("the node stopped answering after an unsendable datagram")
+        }
+    }
+
     /// A port is one node's: a second `listen` on a taken port fails at start, naming the address.
     func testASecondListenerOnATakenPortFailsClearly() throws {
         let (_, _, port) = try startListener(["--auto-answer", "--play", TestSupport.demoSample, "--record", path("l.wav")])
