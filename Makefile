@@ -3,6 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 #   make bench  the codec/pipeline benchmark (bench/README.md)
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
+#   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -22,10 +23,18 @@ QUALITY_PACKAGES := $(BENCH_PACKAGES) gstreamer1.0-tools gstreamer1.0-plugins-go
 	python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 sox
 QUALITY_SCRATCH ?= .build-quality
 QUALITY_ARGS ?=
+# bench-relay: gcc (+ libssl-dev for the generator's TURN credentials), coturn (turnserver), util-linux (taskset,
+# chrt), python3 (the driver: standard library only).
+RELAY_PACKAGES := gcc libc6-dev libssl-dev coturn util-linux python3
+RELAY_SCRATCH ?= .build-bench
+RELAY_PYTHON ?= python3
+RELAY_ARGS ?=
+RELAY_CFLAGS := -O2 -Wall -Wextra
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-venv build deps-build deps-test deps-bench deps-quality check-swift clean
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-venv build deps-build deps-test deps-bench \
+	deps-quality deps-relay check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -55,6 +64,18 @@ bench-quality: deps-quality check-swift bench-venv
 		--hopline-bench $(QUALITY_SCRATCH)/release/hopline-bench --speech ../shared/speech --out bench/out \
 		$(QUALITY_ARGS)
 
+# The relay benchmark (bench/README.md, "make bench-relay"): ~7-9 min after the build. RELAY_ARGS passes options to
+# bench/relay_bench.py (e.g. RELAY_ARGS="--steps 100,1000 --window 5").
+bench-relay: deps-relay deps-build check-swift bench-relay-tools
+	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
+	$(RELAY_PYTHON) bench/relay_bench.py --hopline $(RELAY_SCRATCH)/release/hopline --tools bench/out --out bench/out \
+		$(RELAY_ARGS)
+
+bench-relay-tools: deps-relay
+	@mkdir -p bench/out
+	gcc $(RELAY_CFLAGS) -o bench/out/cforward bench/relay/cforward.c
+	gcc $(RELAY_CFLAGS) -o bench/out/loadgen bench/relay/loadgen.c -lcrypto
+
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
 
@@ -66,6 +87,8 @@ deps-bench:
 	@scripts/ensure-debian-packages.sh $(BENCH_PACKAGES)
 deps-quality:
 	@scripts/ensure-debian-packages.sh $(QUALITY_PACKAGES)
+deps-relay:
+	@scripts/ensure-debian-packages.sh $(RELAY_PACKAGES)
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }
