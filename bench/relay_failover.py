@@ -35,6 +35,8 @@ import datetime
 import json
 import math
 import os
+import random
+import re
 import shutil
 import signal
 import subprocess
@@ -187,9 +189,9 @@ def nft(script):
 
 def block_direct(port_a, port_b):
     """Drops UDP between two node ports on the namespace's loopback (both directions): a firewall between them."""
-    nft("table inet hlfo { chain out { type filter hook output priority 0; policy accept; } }\n"
-        f"add rule inet hlfo out udp sport {port_a} udp dport {port_b} counter drop\n"
-        f"add rule inet hlfo out udp sport {port_b} udp dport {port_a} counter drop\n")
+    nft("table inet hlfo {\n  chain out {\n    type filter hook input priority 0; policy accept;\n"
+        f"    udp sport {port_a} udp dport {port_b} counter drop\n"
+        f"    udp sport {port_b} udp dport {port_a} counter drop\n  }}\n}}\n")
 
 
 def unblock_direct():
@@ -304,9 +306,10 @@ def tone_blocks(samples, frequencies):
     return magnitude, purity
 
 
-def detect(path, frequencies, head_s=0.5, tail_s=0.3, low=0.5, high=1.5, min_purity=0.5, merge_blocks=3):
+def detect(path, frequencies, head_s=0.5, tail_s=0.3, low=0.5, high=1.5, min_purity=0.5, merge_blocks=3, until_s=None):
     """Damaged 10 ms blocks in a recording of a steady tone, between the tone's first arrival + head_s and the
-    end - tail_s. Returns totals and the damaged events (runs merged across gaps of <= merge_blocks blocks)."""
+    end (or until_s) - tail_s. Returns totals and the damaged events (runs merged across gaps of <= merge_blocks
+    blocks)."""
     samples = read_wav48(path)
     magnitude, purity = tone_blocks(samples, frequencies)
     n = len(magnitude)
@@ -318,6 +321,8 @@ def detect(path, frequencies, head_s=0.5, tail_s=0.3, low=0.5, high=1.5, min_pur
         return {"error": "the tone never arrived", "length_s": len(samples) / RATE}
     first = int(arrived[0]) + int(head_s * 100)
     last = n - int(tail_s * 100)
+    if until_s is not None:
+        last = min(last, int((until_s - tail_s) * 100))
     if last - first < 100:
         return {"error": "recording too short", "length_s": len(samples) / RATE}
     region = slice(first, last)
@@ -359,6 +364,14 @@ def event_near(detection, at_s, before=0.5, after=1.5):
 
 
 # ---------------------------------------------------------------- part 1: failover trials
+def node_id_of(line):
+    """The node ID in `[ 0.000 s] listening on HOST:PORT as hl-...`."""
+    match = re.search(r" as (hl-[a-z0-9-]+)", line)
+    if not match:
+        raise RuntimeError(f"no node ID in: {line}")
+    return match.group(1)
+
+
 class Ports:
     def __init__(self, base):
         self.next = base
@@ -448,10 +461,10 @@ def failover_trial(args, index, kill, rendezvous, ports, tones, out_dir, workdir
                                   "--bind", f"127.0.0.1:{p_callee}", "--rendezvous", rendezvous, "--auto-answer",
                                   "--play", tones["callee"], "--record", rec_b,
                                   "--stats", os.path.join(tdir, "callee.jsonl"), "--no-status"], tdir, nice=args.nice)
-        listening = callee.wait_for("listening on", 20)
+        listening = callee.wait_for("] listening on", 20)
         if not listening:
             raise RuntimeError(f"callee did not start: {callee.text(5)}")
-        node_id = listening[1].split(" as ")[-1].strip()
+        node_id = node_id_of(listening[1])
         if not callee.wait_for("registered at rendezvous", 20):
             raise RuntimeError(f"callee did not register: {callee.text(5)}")
         block_direct(p_caller, p_callee)
@@ -468,8 +481,6 @@ def failover_trial(args, index, kill, rendezvous, ports, tones, out_dir, workdir
             raise RuntimeError(f"the call did not connect: {caller.text(8)}")
         t_connect = connected[0]
         result["connected_line"] = connected[1]
-        answered = callee.wait_for("connected to", 5)
-        t_answer = answered[0] if answered else t_connect
         active = None
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and active is None:
@@ -483,7 +494,10 @@ def failover_trial(args, index, kill, rendezvous, ports, tones, out_dir, workdir
         if active is None:
             last = caller_stats.lines[-1][1] if caller_stats.lines else None
             raise RuntimeError(f"the caller's stats never showed an active relay (last: {last}); {caller.text(6)}")
-        kill_at = t_connect + args.kill_at
+        # The kill's moment is spread over --kill-spread s around --kill-at (seeded), so that it falls at every
+        # phase of the nodes' once-a-second keepalives on the active path.
+        result["kill_planned_s"] = planned = args.kill_at + args.kill_spread * (args.rng.random() - 0.5)
+        kill_at = t_connect + planned
         time.sleep(max(0.0, kill_at - time.monotonic()))
         t_kill = time.monotonic()
         result["callee_remote_at_kill"] = next(
@@ -492,11 +506,15 @@ def failover_trial(args, index, kill, rendezvous, ports, tones, out_dir, workdir
             os.kill(relays[active].pid, signal.SIGKILL)
             result["killed"] = active
         result["kill_s_after_connect"] = t_kill - t_connect
+        answered = callee.find("incoming call from")  # the callee's call (and recording) starts here
+        t_answer = answered[0] if answered else t_connect
         try:
             status = caller.proc.wait(args.call_seconds + 20)
         except subprocess.TimeoutExpired:
             status = None
         result["caller_exit"] = status
+        hung = caller.find("hanging up", after=t_connect)
+        t_hangup = hung[0] if hung else None
         callee.wait_for("recorded", 8, after=t_kill)
         caller.wait_for("recorded", 3, after=t_kill)
         result["callee_exit"] = callee.stop()
@@ -524,7 +542,9 @@ def failover_trial(args, index, kill, rendezvous, ports, tones, out_dir, workdir
             entry["final_remote"] = final[-1].get("remote") if final else None
             entry["stats_last_active"] = next((l for _, l in reversed(stats.lines) if l.get("state") == "active"), None)
             if os.path.exists(rec):
-                detection = detect(rec, freqs)
+                # Only while the caller's call lasts: after its hang-up the callee's recording goes on in silence
+                # until it notices (bye, or the peer timeout), which is not failover damage.
+                detection = detect(rec, freqs, until_s=t_hangup - t0 if t_hangup else None)
                 # Where the kill falls in this side's recording: the recording starts when the call's media does.
                 entry["kill_in_recording_s"] = t_kill - t0
                 entry["damaged_near_kill_ms"] = event_near(detection, t_kill - t0)
@@ -557,7 +577,7 @@ def run_failover(args, out_dir, workdir):
     rendezvous = f"127.0.0.1:{p_rz}"
     rz = Child("rendezvous", [args.hopline, "listen", "--identity", os.path.join(workdir, "rz.id"), "--bind",
                               rendezvous, "--no-status"], workdir, nice=args.nice)
-    if not rz.wait_for("listening on", 20):
+    if not rz.wait_for("] listening on", 20):
         raise RuntimeError(f"rendezvous did not start: {rz.text(5)}")
     trials = []
     try:
@@ -566,7 +586,7 @@ def run_failover(args, out_dir, workdir):
             t0 = time.monotonic()
             try:
                 trial = failover_trial(args, index, kill, rendezvous, ports, tones, rec_dir, workdir)
-            except RuntimeError as error:
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
                 trial = {"trial": f"t{index:02d}" if kill else "control", "kill": kill, "error": str(error)}
                 log(f"  trial {index}: ERROR {error}")
             trial["wall_s"] = time.monotonic() - t0
@@ -658,6 +678,11 @@ def quality_call(args, node, node_id, p_node, metrics_address, files, label, wor
         result["caller_stats"] = {k: last.get(k) for k in ("framesConcealed", "packetsReceived", "packetsSent",
                                                              "bufferDelayMs", "jitterMs", "lossPercent", "rttMs")}
     # what the node heard (the caller's speech), and what the caller heard (the node's speech)
+    node_stats = [l for l in read_stats(os.path.join(workdir, f"{label}-node.jsonl")) if l.get("state") == "active"]
+    if node_stats:
+        last = node_stats[-1]
+        result["node_stats"] = {k: last.get(k) for k in ("framesConcealed", "packetsReceived", "packetsSent",
+                                                           "bufferDelayMs", "jitterMs", "lossPercent", "rttMs")}
     result["node_heard"] = score(caller_file, rec_node) if os.path.exists(rec_node) else {"error": "no recording"}
     result["caller_heard"] = score(node_file, rec_caller) if os.path.exists(rec_caller) else {"error": "no recording"}
     return result
@@ -667,12 +692,6 @@ def run_quality(args, out_dir, workdir):
     rec_dir = os.path.join(out_dir, "failover-quality")
     os.makedirs(rec_dir, exist_ok=True)
     ports = Ports(args.base_port + 500)
-    p_node, p_relay, p_metrics, p_gen = ports.take(4)
-    metrics_address = f"127.0.0.1:{p_metrics}"
-    config = os.path.join(workdir, "node.toml")
-    with open(config, "w") as handle:
-        handle.write("[relay]\nenabled = true\n"
-                     f'listen = "127.0.0.1:{p_relay}"\nallow_loopback_peers = true\nmetrics = "{metrics_address}"\n')
     files = speech_files(args)
     node = None
     rounds = []
@@ -683,15 +702,24 @@ def run_quality(args, out_dir, workdir):
             order = ["quiet", "load"] if r % 2 == 0 else ["load", "quiet"]
             for condition in order:
                 label = f"r{r + 1}-{condition}"
+                # fresh ports per node: a restarted node must not wait for the last one's TCP metrics port
+                p_node, p_relay, p_metrics, p_gen = ports.take(4)
+                metrics_address = f"127.0.0.1:{p_metrics}"
+                config = os.path.join(workdir, f"{label}-node.toml")
+                with open(config, "w") as handle:
+                    handle.write("[relay]\nenabled = true\n"
+                                 f'listen = "127.0.0.1:{p_relay}"\nallow_loopback_peers = true\n'
+                                 f'metrics = "{metrics_address}"\n')
                 rec_node = os.path.join(rec_dir, f"{label}-node.wav")
                 node = Child(f"{label}-node", [args.hopline, "listen", "--config", config, "--identity",
                                                os.path.join(workdir, "node.id"), "--bind", f"127.0.0.1:{p_node}",
                                                "--auto-answer", "--play", pair[1], "--record", rec_node,
+                                               "--stats", os.path.join(workdir, f"{label}-node.jsonl"),
                                                "--no-status"], workdir, cpu=args.node_cpu, nice=args.nice)
-                listening = node.wait_for("listening on", 20)
+                listening = node.wait_for("] listening on", 20)
                 if not listening or not node.wait_for("relay listening on", 5):
                     raise RuntimeError(f"the relaying node did not start: {node.text(6)}")
-                node_id = listening[1].split(" as ")[-1].strip()
+                node_id = node_id_of(listening[1])
                 # the embedded relay's threads are pinned with the node (taskset covers the whole process)
                 gen = None
                 gen_result = None
@@ -760,13 +788,13 @@ def markdown(result):
         out.append(f"Tone calls of {fo['call_seconds']} s, kill at {fo['kill_at_s']} s after connect; damaged = 10 ms "
                    "blocks with the tones < 50 % / > 150 % of steady level or < 50 % of the energy; concealed = "
                    f"framesConcealed delta x {FRAME_MS} ms; switch = `path: now relay` logged, ms after the kill.\n")
-        out.append("| trial | killed relay | caller exit | caller damaged ms | callee damaged ms | caller concealed ms |"
+        out.append("| trial | kill at s | killed relay | caller exit | caller damaged ms | callee damaged ms | caller concealed ms |"
                    " callee concealed ms | caller switch ms | callee switch ms | now on | result |")
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
         worst = []
         for t in fo["trials"]:
             if "error" in t:
-                out.append(f"| {t['trial']} | error: {t['error'][:80]} | | | | | | | | | **FAIL** |")
+                out.append(f"| {t['trial']} | | error: {t['error'][:80]} | | | | | | | | | **FAIL** |")
                 if t["kill"]:
                     worst.append(None)
                 continue
@@ -780,7 +808,7 @@ def markdown(result):
                 worst.append(max(d for d in dmg if d is not None) if all(d is not None for d in dmg) else None)
             else:
                 verdict = "control (no kill)"
-            out.append(f"| {t['trial']} | {t.get('killed', '(none)')} | {t.get('caller_exit')} | {fmt(dmg[0], '%d')} | "
+            out.append(f"| {t['trial']} | {fmt(t.get('kill_s_after_connect'))} | {t.get('killed', '(none)')} | {t.get('caller_exit')} | {fmt(dmg[0], '%d')} | "
                        f"{fmt(dmg[1], '%d')} | {fmt(conc[0], '%d')} | {fmt(conc[1], '%d')} | "
                        f"{fmt(c.get('path_line_ms_after_kill'), '%.0f')} | {fmt(e.get('path_line_ms_after_kill'), '%.0f')} | "
                        f"{c.get('final_remote') or '-'} | {verdict} |")
@@ -826,7 +854,7 @@ def markdown(result):
         out.append("Node = `hopline listen` with `[relay] enabled = true` (one process: node + embedded relay) pinned "
                    f"to CPU {q['node_cpu']}; caller and load generator on CPU {q['load_cpu']}. PESQ-WB vs the file played.\n")
         out.append("| round | condition | speech (caller / node) | PESQ node heard | PESQ caller heard | node CPU % | "
-                   "relay fwd during call | fwd pkt/s | relay drops | caller concealed | exit |")
+                   "relay fwd during call | fwd pkt/s | relay drops | concealed frames node / caller | exit |")
         out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for c in q["rounds"]:
             out.append(f"| {c['label'].split('-')[0]} | {'load' if c['load'] else 'no load'} | {c['caller_plays']} / "
@@ -834,6 +862,7 @@ def markdown(result):
                        f"{fmt(100 * c['node_core_load'] if c['node_core_load'] is not None else None, '%.1f')} | "
                        f"{fmt(c['relay_forwarded_during_call'], '%.0f')} | {fmt(c['relay_forwarded_pps'], '%.0f')} | "
                        f"{fmt(c['relay_dropped_during_call'], '%.0f')} | "
+                       f"{(c.get('node_stats') or {}).get('framesConcealed', '-')} / "
                        f"{(c.get('caller_stats') or {}).get('framesConcealed', '-')} | {c['caller_exit']} |")
         quiet = [c for c in q["rounds"] if not c["load"]]
         load = [c for c in q["rounds"] if c["load"]]
@@ -888,10 +917,13 @@ def main():
     parser.add_argument("--loadgen", default=os.path.join(HERE, "out", "loadgen"))
     parser.add_argument("--speech", default=os.path.join(HERE, "..", "..", "shared", "speech"))
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
-    parser.add_argument("--trials", type=int, default=10, help="relay kills (default 10; a control trial is added)")
+    parser.add_argument("--trials", type=int, default=12, help="relay kills (default 12; a control trial is added)")
     parser.add_argument("--call-seconds", type=float, default=6.0, help="failover call length (default 6)")
     parser.add_argument("--kill-at", type=float, default=3.0, help="kill this long after connect (default 3)")
-    parser.add_argument("--rounds", type=int, default=3, help="quality rounds, each without and with load (default 3)")
+    parser.add_argument("--kill-spread", type=float, default=1.0,
+                        help="kill times spread uniformly over this many s around --kill-at (default 1)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the kill times (default 7)")
+    parser.add_argument("--rounds", type=int, default=4, help="quality rounds, each without and with load (default 4)")
     parser.add_argument("--quality-seconds", type=float, default=9.0, help="quality call length (default 9)")
     parser.add_argument("--load-sessions", type=int, default=200, help="relayed sessions as load (default 200)")
     parser.add_argument("--node-cpu", type=int, default=0, help="CPU for the relaying node (default 0)")
@@ -909,6 +941,7 @@ def main():
     if args.trials < 1:
         parser.error("--trials must be >= 1")
     enter_private_netns()
+    args.rng = random.Random(args.seed)
     atexit.register(reap_all)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
@@ -923,7 +956,8 @@ def main():
     os.makedirs(workdir)
     started = time.monotonic()
     result = {"meta": {"started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-                       "git": git_describe(), "args": vars(args), "workdir": workdir}}
+                       "git": git_describe(),
+                       "args": {k: v for k, v in vars(args).items() if k != "rng"}, "workdir": workdir}}
     try:
         if not args.skip_failover:
             log(f"failover: 1 control trial + {args.trials} kills")
