@@ -263,6 +263,45 @@ def cpu_ns(pid):
     return total
 
 
+def cpu_times():
+    """Per-core (busy, total) jiffies from /proc/stat."""
+    cores = {}
+    with open("/proc/stat") as handle:
+        for line in handle:
+            if line.startswith("cpu") and line[3].isdigit():
+                name, *values = line.split()
+                values = [int(v) for v in values]
+                idle = values[3] + (values[4] if len(values) > 4 else 0)
+                cores[int(name[3:])] = (sum(values[:8]) - idle, sum(values[:8]))
+    return cores
+
+
+def core_busy(before, after):
+    """% busy of each core between two cpu_times() readings (everything on the core: us and other tenants)."""
+    out = {}
+    for core, (busy1, total1) in after.items():
+        busy0, total0 = before.get(core, (0, 0))
+        out[core] = 100.0 * (busy1 - busy0) / (total1 - total0) if total1 > total0 else None
+    return out
+
+
+def realtime_tasks():
+    """Other processes running under a real-time policy (e.g. another benchmark's `chrt -f`): they can starve ours."""
+    try:
+        out = subprocess.run(["ps", "-eo", "pid,cls,rtprio,psr,pcpu,comm", "--no-headers"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    tasks = []
+    for line in out.splitlines():
+        parts = line.split(None, 5)
+        if len(parts) == 6 and parts[1] in ("FF", "RR") and not parts[5].startswith(("migration", "watchdog", "idle_inject", "irq/")) \
+                and float(parts[4]) >= 1.0:
+            tasks.append({"pid": int(parts[0]), "policy": parts[1], "cpu": parts[3], "pcpu": float(parts[4]),
+                          "comm": parts[5]})
+    return tasks
+
+
 def metrics(address):
     """The relay's Prometheus counters: {name{labels}: value}."""
     try:
@@ -644,6 +683,10 @@ def quality_call(args, node, node_id, p_node, metrics_address, files, label, wor
               "node_plays": os.path.basename(node_file)}
     m0 = metrics(metrics_address)
     cpu0 = cpu_ns(node.pid)
+    cores0 = cpu_times()
+    result["realtime_tasks_at_start"] = realtime_tasks()
+    with open("/proc/loadavg") as handle:
+        result["loadavg_at_start"] = handle.read().split()[0]
     t0 = time.monotonic()
     caller = Child(f"{label}-caller", [args.hopline, "call", f"{node_id}@127.0.0.1:{p_node}", "--identity",
                                        os.path.join(workdir, "qcaller.id"), "--play", caller_file, "--record",
@@ -656,6 +699,7 @@ def quality_call(args, node, node_id, p_node, metrics_address, files, label, wor
         status = None
     t1 = time.monotonic()
     cpu1 = cpu_ns(node.pid)
+    result["core_busy_percent"] = core_busy(cores0, cpu_times())
     m1 = metrics(metrics_address)
     node.wait_for("recorded", 5, after=t0)
     caller.stop()
@@ -854,8 +898,9 @@ def markdown(result):
         out.append("Node = `hopline listen` with `[relay] enabled = true` (one process: node + embedded relay) pinned "
                    f"to CPU {q['node_cpu']}; caller and load generator on CPU {q['load_cpu']}. PESQ-WB vs the file played.\n")
         out.append("| round | condition | speech (caller / node) | PESQ node heard | PESQ caller heard | node CPU % | "
-                   "relay fwd during call | fwd pkt/s | relay drops | concealed frames node / caller | exit |")
-        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+                   "relay fwd during call | fwd pkt/s | relay drops | concealed frames node / caller | cores busy % (all tenants) | "
+                   "others' RT tasks | exit |")
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
         for c in q["rounds"]:
             out.append(f"| {c['label'].split('-')[0]} | {'load' if c['load'] else 'no load'} | {c['caller_plays']} / "
                        f"{c['node_plays']} | {fmt(c['node_heard'].get('pesq'))} | {fmt(c['caller_heard'].get('pesq'))} | "
@@ -863,7 +908,10 @@ def markdown(result):
                        f"{fmt(c['relay_forwarded_during_call'], '%.0f')} | {fmt(c['relay_forwarded_pps'], '%.0f')} | "
                        f"{fmt(c['relay_dropped_during_call'], '%.0f')} | "
                        f"{(c.get('node_stats') or {}).get('framesConcealed', '-')} / "
-                       f"{(c.get('caller_stats') or {}).get('framesConcealed', '-')} | {c['caller_exit']} |")
+                       f"{(c.get('caller_stats') or {}).get('framesConcealed', '-')} | "
+                       f"{' / '.join(fmt(v, '%.0f') for _, v in sorted((c.get('core_busy_percent') or {}).items()))} | "
+                       f"{', '.join(t['comm'] + '@cpu' + t['cpu'] for t in c.get('realtime_tasks_at_start') or []) or '-'} | "
+                       f"{c['caller_exit']} |")
         quiet = [c for c in q["rounds"] if not c["load"]]
         load = [c for c in q["rounds"] if c["load"]]
 
