@@ -355,8 +355,9 @@ def detect(path, frequencies, head_s=0.5, tail_s=0.3, low=0.5, high=1.5, min_pur
     if n == 0:
         return {"error": "empty recording"}
     peak = np.percentile(magnitude, 90)
-    arrived = np.nonzero(magnitude > 0.5 * peak)[0]
-    if peak <= 1e-4 or len(arrived) == 0:
+    floor = 0.02  # -34 dBFS: the tones are sent at 2 x -12 dBFS; anything far below is not them
+    arrived = np.nonzero((magnitude > max(0.5 * peak, floor)) & (purity > 0.5))[0]
+    if peak <= floor or len(arrived) == 0:
         return {"error": "the tone never arrived", "length_s": len(samples) / RATE}
     first = int(arrived[0]) + int(head_s * 100)
     last = n - int(tail_s * 100)
