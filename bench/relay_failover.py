@@ -396,8 +396,11 @@ def detect(path, frequencies, head_s=0.5, tail_s=0.3, low=0.5, high=1.5, min_pur
     }
 
 
-def event_near(detection, at_s, before=0.5, after=1.5):
-    """Damaged ms within [at_s - before, at_s + after] of the recording (the kill's neighbourhood)."""
+KILL_WINDOW = (0.1, 2.0)  # damage starting from 0.1 s before to 2 s after the kill (recording time) is the kill's
+
+
+def event_near(detection, at_s, before=KILL_WINDOW[0], after=KILL_WINDOW[1]):
+    """Damaged ms of the events starting within [at_s - before, at_s + after] of the recording (the kill's)."""
     if "events" not in detection:
         return None
     return sum(e["damaged_ms"] for e in detection["events"] if at_s - before <= e["start_s"] <= at_s + after)
@@ -640,8 +643,24 @@ def run_failover(args, out_dir, workdir):
 
 
 def side_damage(trial, side):
+    """Damaged ms attributed to the kill (events starting near it; the control trial: near its planned time)."""
     entry = trial.get(side) or {}
-    return (entry.get("detection") or {}).get("damaged_ms")
+    detection = entry.get("detection") or {}
+    if "events" not in detection or entry.get("kill_in_recording_s") is None:
+        return None
+    return event_near(detection, entry["kill_in_recording_s"])
+
+
+def side_elsewhere(trial, side):
+    """Damaged ms elsewhere in the call (before the kill or long after it: not the failover's; machine noise)."""
+    total = ((trial.get(side) or {}).get("detection") or {}).get("damaged_ms")
+    near = side_damage(trial, side)
+    return None if total is None or near is None else total - near
+
+
+def dmg_text(trial, side):
+    near, other = side_damage(trial, side), side_elsewhere(trial, side)
+    return fmt(near, "%d") + (f" (+{other})" if other else "")
 
 
 def trial_line(trial):
@@ -650,7 +669,7 @@ def trial_line(trial):
     parts = [f"{trial['trial']}: exit {trial.get('caller_exit')}"]
     for side in ("caller", "callee"):
         e = trial.get(side, {})
-        parts.append(f"{side} damaged {side_damage(trial, side)} ms, concealed {e.get('concealed_delta_frames')} "
+        parts.append(f"{side} damaged {dmg_text(trial, side)} ms, concealed {e.get('concealed_delta_frames')} "
                      f"frames, switch {fmt(e.get('path_line_ms_after_kill'), '%.0f')} ms")
     return "; ".join(parts)
 
@@ -833,6 +852,8 @@ def markdown(result):
         out.append(f"Tone calls of {fo['call_seconds']} s, kill at {fo['kill_at_s']} s after connect; damaged = 10 ms "
                    "blocks with the tones < 50 % / > 150 % of steady level or < 50 % of the energy; concealed = "
                    f"framesConcealed delta x {FRAME_MS} ms; switch = `path: now relay` logged, ms after the kill.\n")
+        out.append("Damaged ms = at the kill (events from 0.1 s before to 2 s after it); `(+N)`: N ms more elsewhere in the "
+                   "call, not caused by the kill (e.g. the process starved by other tenants), shown, not judged.\n")
         out.append("| trial | kill at s | killed relay | caller exit | caller damaged ms | callee damaged ms | caller concealed ms |"
                    " callee concealed ms | caller switch ms | callee switch ms | now on | result |")
         out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
@@ -853,8 +874,8 @@ def markdown(result):
                 worst.append(max(d for d in dmg if d is not None) if all(d is not None for d in dmg) else None)
             else:
                 verdict = "control (no kill)"
-            out.append(f"| {t['trial']} | {fmt(t.get('kill_s_after_connect'))} | {t.get('killed', '(none)')} | {t.get('caller_exit')} | {fmt(dmg[0], '%d')} | "
-                       f"{fmt(dmg[1], '%d')} | {fmt(conc[0], '%d')} | {fmt(conc[1], '%d')} | "
+            out.append(f"| {t['trial']} | {fmt(t.get('kill_s_after_connect'))} | {t.get('killed', '(none)')} | {t.get('caller_exit')} | {dmg_text(t, 'caller')} | "
+                       f"{dmg_text(t, 'callee')} | {fmt(conc[0], '%d')} | {fmt(conc[1], '%d')} | "
                        f"{fmt(c.get('path_line_ms_after_kill'), '%.0f')} | {fmt(e.get('path_line_ms_after_kill'), '%.0f')} | "
                        f"{c.get('final_remote') or '-'} | {verdict} |")
         kills = [t for t in fo["trials"] if t["kill"]]
@@ -883,14 +904,17 @@ def markdown(result):
         for side in ("caller", "callee"):
             vals = col(side, "path_line_ms_after_kill")
             out.append(f"| {side} `path: now relay` after kill, ms | {fmt(median(vals), '%.0f')} | {fmt(mx(vals), '%.0f')} | (info) | |")
+        other = [side_elsewhere(t, s) for t in good for s in ("caller", "callee")]
+        out.append(f"| damage elsewhere in the calls (not the kill's), ms per side | {fmt(median(other), '%.0f')} | "
+                   f"{fmt(mx(other), '%.0f')} | (info: machine noise) | |")
         out.append(f"| calls that survived (exit 0) | {survived} of {len(kills)} | | all | "
                    f"{'PASS' if survived == len(kills) else '**FAIL**'} |")
         out.append(f"| kills within 300 ms on both sides | {passed} of {len(kills)} | | all (>= 10) | "
                    f"{'PASS' if passed == len(kills) and len(kills) >= 10 else '**FAIL**'} |")
         control = next((t for t in fo["trials"] if not t["kill"]), None)
         if control and "error" not in control:
-            out.append(f"| detector control (no kill): caller / callee damaged ms | {fmt(side_damage(control, 'caller'), '%d')} / "
-                       f"{fmt(side_damage(control, 'callee'), '%d')} | | ~0 | "
+            out.append(f"| detector control (no kill): caller / callee damaged ms | {dmg_text(control, 'caller')} / "
+                       f"{dmg_text(control, 'callee')} | | ~0 | "
                        f"{'PASS' if (side_damage(control, 'caller') or 0) <= 20 and (side_damage(control, 'callee') or 0) <= 20 else '**FAIL**'} |")
         out.append("")
     q = result.get("quality")
