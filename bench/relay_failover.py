@@ -68,7 +68,7 @@ def log(message):
 
 # ---------------------------------------------------------------- child processes, cleaned up on every exit
 _children = []
-_children_lock = threading.Lock()
+_children_lock = threading.RLock()
 
 
 class Child:
@@ -78,7 +78,7 @@ class Child:
         self.name = name
         self.argv = argv
         self.lines = []  # (monotonic, stream, text)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         prefix = []
         if cpu is not None:
             prefix = ["taskset", "-c", str(cpu)]
@@ -163,10 +163,16 @@ def reap_all():
             pass
 
 
+class Interrupted(Exception):
+    pass
+
+
 def _on_signal(number, _frame):
-    log(f"signal {number}: stopping every process this run started")
-    reap_all()
-    os._exit(128 + number)
+    # Unwind instead of cleaning up here: the main thread may hold a lock the cleanup needs. Every `finally` on
+    # the way out stops the processes it started, and main() stops whatever is left.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Interrupted(f"signal {number}")
 
 
 # ---------------------------------------------------------------- network namespace and firewall
@@ -608,7 +614,7 @@ def failover_trial(args, index, kill, rendezvous, ports, tones, out_dir, workdir
         unblock_direct()
 
 
-def run_failover(args, out_dir, workdir):
+def run_failover(args, out_dir, workdir, result):
     rec_dir = os.path.join(out_dir, "failover")
     os.makedirs(rec_dir, exist_ok=True)
     seconds = args.call_seconds + 6
@@ -623,6 +629,9 @@ def run_failover(args, out_dir, workdir):
     if not rz.wait_for("] listening on", 20):
         raise RuntimeError(f"rendezvous did not start: {rz.text(5)}")
     trials = []
+    # filled in as trials finish, so an interrupted run still saves and prints what it measured
+    result["failover"] = {"trials": trials, "tones": {"caller_hz": TONES_CALLER, "callee_hz": TONES_CALLEE},
+                          "call_seconds": args.call_seconds, "kill_at_s": args.kill_at}
     try:
         plan = [False] + [True] * args.trials  # the control trial first
         for index, kill in enumerate(plan):
@@ -638,8 +647,7 @@ def run_failover(args, out_dir, workdir):
             ports.next += 6
     finally:
         rz.stop()
-    return {"trials": trials, "tones": {"caller_hz": TONES_CALLER, "callee_hz": TONES_CALLEE},
-            "call_seconds": args.call_seconds, "kill_at_s": args.kill_at}
+    return result["failover"]
 
 
 def side_damage(trial, side):
@@ -752,13 +760,15 @@ def quality_call(args, node, node_id, p_node, metrics_address, files, label, wor
     return result
 
 
-def run_quality(args, out_dir, workdir):
+def run_quality(args, out_dir, workdir, result):
     rec_dir = os.path.join(out_dir, "failover-quality")
     os.makedirs(rec_dir, exist_ok=True)
     ports = Ports(args.base_port + 500)
     files = speech_files(args)
     node = None
     rounds = []
+    result["quality"] = {"rounds": rounds, "load_sessions": args.load_sessions, "call_seconds": args.quality_seconds,
+                         "node_cpu": args.node_cpu, "load_cpu": args.load_cpu, "embedded_relay": True}
     try:
         # The node plays and records one file per call; each call gets its own node so the files differ per round.
         for r in range(args.rounds):
@@ -830,8 +840,7 @@ def run_quality(args, out_dir, workdir):
     finally:
         if node is not None:
             node.stop()
-    return {"rounds": rounds, "load_sessions": args.load_sessions, "call_seconds": args.quality_seconds,
-            "node_cpu": args.node_cpu, "load_cpu": args.load_cpu, "embedded_relay": True}
+    return result["quality"]
 
 
 # ---------------------------------------------------------------- report
@@ -1031,13 +1040,18 @@ def main():
     result = {"meta": {"started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
                        "git": git_describe(),
                        "args": {k: v for k, v in vars(args).items() if k != "rng"}, "workdir": workdir}}
+    interrupted = None
     try:
         if not args.skip_failover:
             log(f"failover: 1 control trial + {args.trials} kills")
-            result["failover"] = run_failover(args, args.out, workdir)
+            run_failover(args, args.out, workdir, result)
         if not args.skip_quality:
             log(f"own-call quality: {args.rounds} rounds, without and with {args.load_sessions} relayed sessions")
-            result["quality"] = run_quality(args, args.out, workdir)
+            run_quality(args, args.out, workdir, result)
+    except Interrupted as error:
+        interrupted = str(error)
+        result["meta"]["interrupted"] = interrupted
+        log(f"{interrupted}: stopped every process this run started; partial results saved")
     finally:
         reap_all()
         result["meta"]["wall_s"] = time.monotonic() - started
@@ -1049,7 +1063,7 @@ def main():
     with open(os.path.join(args.out, "failover.md"), "w") as handle:
         handle.write(text)
     print(text, end="")
-    return 0
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
