@@ -19,6 +19,8 @@ public enum AudioDeviceError: Error, Equatable, CustomStringConvertible {
     case latencyOutOfRange(seconds: Double)
     /// `operation` was asked of a `LiveAudioStream` that `close()` has closed.
     case streamClosed(operation: String)
+    /// A `LiveAudioConfiguration` asked for neither a microphone nor a speaker.
+    case noDirections
 
     public var description: String {
         switch self {
@@ -46,6 +48,8 @@ public enum AudioDeviceError: Error, Equatable, CustomStringConvertible {
             return "live audio suggested latency \(seconds) s is out of range (expected 0...1 s)"
         case .streamClosed(let operation):
             return "cannot \(operation) a live audio stream that has been closed"
+        case .noDirections:
+            return "a live audio stream needs an input or an output (directions is empty)"
         }
     }
 

@@ -1,8 +1,11 @@
 /// How a `LiveAudioStream` opens its devices: which ones, and the stream format.
 ///
 /// The defaults are what a Hopline call uses: mono 32-bit float at 48 kHz, 10 ms (480-frame) callbacks, the
-/// devices' default low latency, and rings holding 8192 samples (about 170 ms) each way.
+/// devices' default low latency, and rings holding 8192 samples (about 170 ms) each way. A call that sends a
+/// file or records to one opens only the direction it needs (`directions`).
 public struct LiveAudioConfiguration: Sendable, Equatable {
+    /// Which streams to open: the microphone (`input`), the speaker (`output`), or both.
+    public var directions: Set<AudioDirection>
     /// The microphone: PortAudio's default input unless set.
     public var input: AudioDeviceSelector
     /// The speaker: PortAudio's default output unless set.
@@ -18,10 +21,12 @@ public struct LiveAudioConfiguration: Sendable, Equatable {
     public var suggestedLatency: Double?
 
     public init(
+        directions: Set<AudioDirection> = [.input, .output],
         input: AudioDeviceSelector = .systemDefault, output: AudioDeviceSelector = .systemDefault,
         sampleRate: Int = 48_000, framesPerBuffer: Int = 480, ringCapacity: Int = 8_192,
         suggestedLatency: Double? = nil
     ) {
+        self.directions = directions
         self.input = input
         self.output = output
         self.sampleRate = sampleRate

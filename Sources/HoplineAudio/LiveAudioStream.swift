@@ -2,8 +2,9 @@ internal import Atomics
 internal import CPortAudio
 import Synchronization
 
-/// A live microphone and speaker through PortAudio: one input stream and one output stream (separate
-/// streams, so the two may be different devices or even different host APIs), both mono 32-bit float.
+/// A live microphone and/or speaker through PortAudio: an input stream and an output stream (separate
+/// streams, so the two may be different devices or even different host APIs; either may be left out with
+/// `configuration.directions`), both mono 32-bit float.
 ///
 /// Audio crosses between PortAudio's real-time threads and the caller through two `SampleRingBuffer`s:
 /// the input callback appends what the microphone captured to `captureRing`, and the output callback plays
@@ -23,10 +24,10 @@ import Synchronization
 public final class LiveAudioStream: @unchecked Sendable {
     /// The settings the streams were opened with.
     public let configuration: LiveAudioConfiguration
-    /// The device the input stream records from.
-    public let inputDevice: AudioDeviceInfo
-    /// The device the output stream plays to.
-    public let outputDevice: AudioDeviceInfo
+    /// The device the input stream records from (nil: no input stream).
+    public let inputDevice: AudioDeviceInfo?
+    /// The device the output stream plays to (nil: no output stream).
+    public let outputDevice: AudioDeviceInfo?
     /// PortAudio's estimate of the input stream's latency in seconds (device to callback), once opened.
     public let inputLatency: Double
     /// PortAudio's estimate of the output stream's latency in seconds (callback to device), once opened.
@@ -38,8 +39,8 @@ public final class LiveAudioStream: @unchecked Sendable {
 
     private let context: UnsafeMutablePointer<LiveAudioCallbackContext>
     /// The two `PaStream`s; only touched under `PortAudioSession`'s lock, and only while `state` is held.
-    private let inputStream: UnsafeMutableRawPointer
-    private let outputStream: UnsafeMutableRawPointer
+    private let inputStream: UnsafeMutableRawPointer?
+    private let outputStream: UnsafeMutableRawPointer?
     private let state = Mutex(State.stopped)
 
     private enum State {
@@ -86,11 +87,11 @@ public final class LiveAudioStream: @unchecked Sendable {
             case .stopped: break
             }
             try PortAudioSession.serialized { () throws(AudioDeviceError) in
-                try Self.check("Pa_StartStream", Pa_StartStream(outputStream))
+                if let outputStream { try Self.check("Pa_StartStream", Pa_StartStream(outputStream)) }
                 do throws(AudioDeviceError) {
-                    try Self.check("Pa_StartStream", Pa_StartStream(inputStream))
+                    if let inputStream { try Self.check("Pa_StartStream", Pa_StartStream(inputStream)) }
                 } catch {
-                    _ = Pa_AbortStream(outputStream)
+                    if let outputStream { _ = Pa_AbortStream(outputStream) }
                     throw error
                 }
             }
@@ -105,8 +106,8 @@ public final class LiveAudioStream: @unchecked Sendable {
             guard state == .running else { return }
             state = .stopped
             try PortAudioSession.serialized { () throws(AudioDeviceError) in
-                let inputStatus = Pa_StopStream(inputStream)
-                let outputStatus = Pa_StopStream(outputStream)
+                let inputStatus = inputStream.map { Pa_StopStream($0) } ?? paNoError.rawValue
+                let outputStatus = outputStream.map { Pa_StopStream($0) } ?? paNoError.rawValue
                 try Self.check("Pa_StopStream", inputStatus)
                 try Self.check("Pa_StopStream", outputStatus)
             }
@@ -120,8 +121,8 @@ public final class LiveAudioStream: @unchecked Sendable {
             guard state != .closed else { return }
             state = .closed
             _ = try? PortAudioSession.serialized { () throws(AudioDeviceError) in
-                _ = Pa_CloseStream(inputStream)
-                _ = Pa_CloseStream(outputStream)
+                if let inputStream { _ = Pa_CloseStream(inputStream) }
+                if let outputStream { _ = Pa_CloseStream(outputStream) }
             }
             PortAudioSession.release()
         }
@@ -160,16 +161,16 @@ public final class LiveAudioStream: @unchecked Sendable {
 extension LiveAudioStream {
     /// What `open` opened. The stream pointers are only used under `PortAudioSession`'s lock.
     private struct OpenedStreams: @unchecked Sendable {
-        var inputDevice: AudioDeviceInfo
-        var outputDevice: AudioDeviceInfo
-        var inputStream: UnsafeMutableRawPointer
-        var outputStream: UnsafeMutableRawPointer
+        var inputDevice: AudioDeviceInfo?
+        var outputDevice: AudioDeviceInfo?
+        var inputStream: UnsafeMutableRawPointer?
+        var outputStream: UnsafeMutableRawPointer?
         var inputLatency: Double
         var outputLatency: Double
     }
 
-    /// Joins the PortAudio session, picks the devices and opens both streams; on failure nothing is left
-    /// open and the session is released.
+    /// Joins the PortAudio session, picks the devices and opens the streams asked for; on failure nothing is
+    /// left open and the session is released.
     private static func open(
         _ configuration: LiveAudioConfiguration, context: UnsafeMutablePointer<LiveAudioCallbackContext>
     ) throws(AudioDeviceError) -> OpenedStreams {
@@ -177,20 +178,26 @@ extension LiveAudioStream {
         do throws(AudioDeviceError) {
             return try PortAudioSession.serialized { () throws(AudioDeviceError) -> OpenedStreams in
                 let devices = try AudioDeviceList.enumerate()
-                let input = try configuration.input.resolve(.input, among: devices)
-                let output = try configuration.output.resolve(.output, among: devices)
-                let inputStream = try openStream(.input, on: input, configuration, context: context)
-                let outputStream: UnsafeMutableRawPointer
+                let wantsInput = configuration.directions.contains(.input)
+                let wantsOutput = configuration.directions.contains(.output)
+                let input = wantsInput ? try configuration.input.resolve(.input, among: devices) : nil
+                let output = wantsOutput ? try configuration.output.resolve(.output, among: devices) : nil
+                let inputStream = try input.map { device throws(AudioDeviceError) in
+                    try openStream(.input, on: device, configuration, context: context)
+                }
+                let outputStream: UnsafeMutableRawPointer?
                 do throws(AudioDeviceError) {
-                    outputStream = try openStream(.output, on: output, configuration, context: context)
+                    outputStream = try output.map { device throws(AudioDeviceError) in
+                        try openStream(.output, on: device, configuration, context: context)
+                    }
                 } catch {
-                    _ = Pa_CloseStream(inputStream)
+                    if let inputStream { _ = Pa_CloseStream(inputStream) }
                     throw error
                 }
                 return OpenedStreams(
                     inputDevice: input, outputDevice: output, inputStream: inputStream, outputStream: outputStream,
-                    inputLatency: Pa_GetStreamInfo(inputStream)?.pointee.inputLatency ?? 0,
-                    outputLatency: Pa_GetStreamInfo(outputStream)?.pointee.outputLatency ?? 0)
+                    inputLatency: inputStream.flatMap { Pa_GetStreamInfo($0)?.pointee.inputLatency } ?? 0,
+                    outputLatency: outputStream.flatMap { Pa_GetStreamInfo($0)?.pointee.outputLatency } ?? 0)
             }
         } catch {
             PortAudioSession.release()
@@ -221,6 +228,7 @@ extension LiveAudioStream {
         if let latency = configuration.suggestedLatency, !(0...1).contains(latency) {
             throw .latencyOutOfRange(seconds: latency)
         }
+        guard !configuration.directions.isEmpty else { throw .noDirections }
     }
 
     /// Opens a mono float32 stream on `device` in `direction` with the matching callback. Under the lock.

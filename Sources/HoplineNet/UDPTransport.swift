@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HoplineCore
 import NIOCore
 import NIOPosix
@@ -24,8 +27,9 @@ public final class UDPTransport: DatagramTransport {
         sink: @escaping @Sendable (InboundDatagram) -> Void
     ) throws -> UDPTransport {
         let counters = TransportCounters()
+        // No SO_REUSEADDR: a port is one node's. A second node on a taken port fails here, instead of the two
+        // silently splitting the incoming packets.
         let bootstrap = DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
@@ -37,6 +41,8 @@ public final class UDPTransport: DatagramTransport {
         let channel: any Channel
         do {
             channel = try bootstrap.bind(to: address.socketAddress).wait()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw TransportError.addressInUse(address: address.description)
         } catch {
             throw TransportError.bindFailed(address: address.description, reason: "\(error)")
         }
@@ -68,12 +74,16 @@ public final class UDPTransport: DatagramTransport {
 }
 
 /// Why a transport could not be set up.
-public enum TransportError: Error, CustomStringConvertible {
+public enum TransportError: Error, Equatable, CustomStringConvertible {
     case bindFailed(address: String, reason: String)
+    /// Another socket (another node) has the port.
+    case addressInUse(address: String)
 
     public var description: String {
         switch self {
         case .bindFailed(let address, let reason): return "cannot bind UDP socket to \(address): \(reason)"
+        case .addressInUse(let address):
+            return "\(address) is already in use (another hopline node, or another program, has that port)"
         }
     }
 }

@@ -10,7 +10,8 @@ public enum RelayDropReason: Int, Sendable, CaseIterable, CustomStringConvertibl
     case rateLimited
     /// A relay packet that does not parse (truncated, unpadded request, unknown type byte).
     case malformed
-    /// A relay-to-client packet (COOKIE, JOINED, REFUSED, DRAIN) sent to the relay.
+    /// A relay-to-client packet (COOKIE, JOINED, REFUSED, DRAIN) sent to the relay, or DATA handed to
+    /// `RelayEngine.handleRequest` instead of `forward`.
     case unexpected
     /// A reply that would have been larger than its request (never expected: a bug guard).
     case amplification

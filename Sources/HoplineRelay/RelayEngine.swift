@@ -13,7 +13,7 @@ public final class RelayEngine {
     public let limits: RelayLimits
     public let counters: RelayCounters
     public private(set) var policy: RelayAddressPolicy
-    private var cookies: RelayCookieJar
+    private var cookies: AddressCookieJar
     private let minter: RelayTokenMinter
     private var sessions: [UInt32: RelaySession] = [:]
     private var channelsByKeys: [RelayKeyFingerprint: UInt32] = [:]
@@ -37,7 +37,7 @@ public final class RelayEngine {
         self.limits = limits
         self.counters = counters
         policy = RelayAddressPolicy(allowLoopback: limits.allowLoopbackPeers, denyPrivate: limits.denyPrivate, ownAddresses: ownAddresses)
-        cookies = RelayCookieJar(epochSeconds: limits.cookieEpochSeconds, now: now.monotonic)
+        cookies = AddressCookieJar(epochSeconds: limits.cookieEpochSeconds, now: now.monotonic)
         minter = RelayTokenMinter(secret: tokenSecret)
         totalBucket = RelayTokenBucket(kbps: limits.maxTotalKbps, now: now.monotonic)
         nextChannel = firstChannel.map { max(1, $0 & RelayPacket.maximumChannel) } ?? UInt32.random(in: 1...RelayPacket.maximumChannel)
@@ -101,8 +101,8 @@ public final class RelayEngine {
 
     // MARK: requests
 
-    /// Handles one relay datagram other than DATA from `source`; returns the reply for `source`, if any.
-    /// Never returns more bytes than `bytes` holds.
+    /// Handles one relay datagram other than DATA (which goes to `forward`) from `source`; returns the reply
+    /// for `source`, if any. Never returns more bytes than `bytes` holds.
     public func handleRequest(_ bytes: [UInt8], from source: SocketAddress, now: RelayInstant) -> [UInt8]? {
         counters.add(counters.controlDatagramsIn)
         counters.add(counters.controlBytesIn, bytes.count)
@@ -115,9 +115,9 @@ public final class RelayEngine {
         }
         let reply: RelayPacket?
         switch packet {
-        case .data(let channel, _):
-            // Callers normally use `forward`; handled here too so nothing is lost.
-            _ = forward(channel: channel, length: bytes.count, from: source, now: now.monotonic)
+        case .data:
+            // DATA takes the fast path (`forward`), which returns where it goes; here it could not be sent.
+            counters.drop(.unexpected)
             return nil
         case .cookieRequest(let transaction):
             counters.add(counters.cookiesIssued)

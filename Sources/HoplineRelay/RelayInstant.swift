@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HoplineCore
 
 /// One reading of the relay's two clocks: a monotonic instant for timers, buckets and cookie epochs, and
@@ -20,25 +17,5 @@ public struct RelayInstant: Equatable, Sendable {
         let start = Double(self.monotonic.nanoseconds) / 1e9
         let seconds = (Double(monotonic.nanoseconds) / 1e9).rounded(.down) - start.rounded(.down)
         return RelayInstant(monotonic: monotonic, unixSeconds: unixSeconds &+ UInt32(max(0, seconds)))
-    }
-}
-
-/// Where a relay reads the time. The system clock in production; tests inject a virtual one.
-public protocol RelayClock: Sendable {
-    func now() -> RelayInstant
-}
-
-/// `CLOCK_MONOTONIC` and `CLOCK_REALTIME`.
-public struct SystemRelayClock: RelayClock {
-    public init() {}
-
-    public func now() -> RelayInstant {
-        var monotonic = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &monotonic)
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        return RelayInstant(
-            monotonic: ClockInstant(nanoseconds: Int64(monotonic.tv_sec) * 1_000_000_000 + Int64(monotonic.tv_nsec)),
-            unixSeconds: UInt32(clamping: wall.tv_sec))
     }
 }

@@ -22,16 +22,7 @@ public final class RelayMetricsEndpoint: Sendable {
                     }
                 }
             }
-        let channel: any Channel
-        do {
-            channel = try bootstrap.bind(to: address.socketAddress).wait()
-        } catch {
-            throw RelayServerError.from(error, address: address.description)
-        }
-        guard let bound = channel.localAddress else {
-            channel.close(promise: nil)
-            throw RelayServerError.bindFailed(address: address.description, reason: "no local address after listen")
-        }
+        let (channel, bound) = try RelayServerError.bound(bootstrap.bind(to: address.socketAddress), address: address.description)
         return RelayMetricsEndpoint(channel: channel, localAddress: PeerAddress(bound))
     }
 

@@ -64,16 +64,7 @@ public final class RelayServer: DatagramTransport, Sendable {
                     try channel.pipeline.syncOperations.addHandler(loopBound.value)
                 }
             }
-        let channel: any Channel
-        do {
-            channel = try bootstrap.bind(to: address.socketAddress).wait()
-        } catch {
-            throw RelayServerError.from(error, address: address.description)
-        }
-        guard let bound = channel.localAddress else {
-            channel.close(promise: nil)
-            throw RelayServerError.bindFailed(address: address.description, reason: "no local address after bind")
-        }
+        let (channel, bound) = try RelayServerError.bound(bootstrap.bind(to: address.socketAddress), address: address.description)
         let own = Self.ownAddresses(bound: bound)
         try eventLoop.submit {
             loopBound.value.engine.addOwnAddresses(own)

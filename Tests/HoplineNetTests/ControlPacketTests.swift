@@ -14,7 +14,7 @@ final class ControlPacketTests: XCTestCase {
         let candidates = [
             Candidate(kind: .host, address: try address("192.168.1.2:4730")),
             Candidate(kind: .serverReflexive, address: try address("[2001:db8::1]:5000")),
-            Candidate(kind: .relayed, address: try address("10.0.0.9:7")),
+            Candidate(kind: .relayed, address: try address("10.0.0.9:7"), relayToken: [UInt8](repeating: 9, count: Candidate.relayTokenLength)),
         ]
         return [
             .handshakeInit(session: 0xDEAD_BEEF, message: [1, 2, 3]),
@@ -31,10 +31,13 @@ final class ControlPacketTests: XCTestCase {
                 staticKey: key, signingKey: key, timestamp: 42, candidates: candidates,
                 signature: [UInt8](repeating: 1, count: 64))),
             .rendezvousRegistered(timestamp: 42, observed: try address("1.2.3.4:5"), lifetimeSeconds: 60),
-            .rendezvousLookup(transaction: transaction, target: key, session: 5, candidates: candidates),
+            .rendezvousLookup(transaction: transaction, cookie: ControlPacket.noCookie, target: key, session: 5, candidates: candidates),
+            .rendezvousLookup(
+                transaction: transaction, cookie: [UInt8](repeating: 3, count: 16), target: key, session: 5, candidates: []),
             .rendezvousLookupResult(transaction: transaction, found: true, candidates: candidates),
             .rendezvousLookupResult(transaction: transaction, found: false, candidates: []),
             .rendezvousIntroduce(session: 6, candidates: candidates),
+            .rendezvousCookie(transaction: transaction, cookie: [UInt8](repeating: 7, count: 16)),
         ]
     }
 
@@ -55,12 +58,35 @@ final class ControlPacketTests: XCTestCase {
             switch packet {
             case .handshakeInit, .handshakeResponse: detectable = 6
             case .sealed: detectable = 1 + 4 + 8 + 16
+            case .bindRequest, .identityRequest, .connectivityCheck:
+                // Requests end in zero padding: more zeros are fine, anything else is not.
+                detectable = packet.type == .connectivityCheck ? 1 + 12 + 4 : 1 + 12
+                XCTAssertEqual(try ControlPacket(parsing: bytes + [0]), packet)
+                XCTAssertThrowsError(try ControlPacket(parsing: bytes + [1]), "non-zero padding \(packet)")
             default: XCTAssertThrowsError(try ControlPacket(parsing: bytes + [0]), "padded \(packet)")
             }
             for length in 1..<detectable {
                 XCTAssertThrowsError(try ControlPacket(parsing: Array(bytes.prefix(length))), "\(packet) cut to \(length)")
             }
         }
+    }
+
+    /// No answer to an unauthenticated request is larger than the request: requests are padded to 48 bytes,
+    /// and their largest answers (an IPv6 observed address, a 32-byte key) fit in that.
+    func testRequestsAreAtLeastAsLargeAsTheirAnswers() throws {
+        let v6 = try address("[2001:db8::1]:65535")
+        let pairs: [(ControlPacket, ControlPacket)] = [
+            (.bindRequest(transaction: transaction), .bindResponse(transaction: transaction, observed: v6)),
+            (.identityRequest(transaction: transaction), .identityResponse(transaction: transaction, staticKey: key)),
+            (.connectivityCheck(transaction: transaction, session: 1),
+             .connectivityCheckResponse(transaction: transaction, session: 1, observed: v6)),
+            (.rendezvousLookup(transaction: transaction, cookie: ControlPacket.noCookie, target: key, session: 1, candidates: []),
+             .rendezvousCookie(transaction: transaction, cookie: key.prefix(16).map { $0 })),
+        ]
+        for (request, answer) in pairs {
+            XCTAssertGreaterThanOrEqual(request.serialized().count, answer.serialized().count, "\(request)")
+        }
+        XCTAssertEqual(ControlPacket.bindRequest(transaction: transaction).serialized().count, ControlPacket.paddedRequestLength)
     }
 
     func testErrorsNameTheField() {
@@ -79,7 +105,8 @@ final class ControlPacketTests: XCTestCase {
         XCTAssertEqual(DatagramClass.classify([0x80, 111]), .srtp)
         XCTAssertEqual(DatagramClass.classify([0x80, 200]), .srtcp)
         XCTAssertEqual(DatagramClass.classify([0x80]), .unknown)
-        XCTAssertEqual(DatagramClass.classify([0x5F]), .unknown)  // reserved
+        XCTAssertEqual(DatagramClass.classify([0x5F]), .control(.rendezvousCookie))
+        XCTAssertEqual(DatagramClass.classify([0x60]), .unknown)
         XCTAssertEqual(DatagramClass.classify([0xC0, 111]), .unknown)
     }
 
@@ -110,9 +137,12 @@ final class ControlPacketTests: XCTestCase {
         for answer in [CallAnswer.ringing, .accepted(offer), .rejected, .busy, .notAllowed] {
             XCTAssertEqual(try CallAnswer(parsing: answer.serialized()), answer)
         }
-        XCTAssertThrowsError(try CallOffer(parsing: [2] + Array(offer.serialized().dropFirst()))) {
-            XCTAssertEqual("\($0)", "invalid offer version 2 (expected 1)")
+        XCTAssertThrowsError(try CallOffer(parsing: [1] + Array(offer.serialized().dropFirst()))) {
+            XCTAssertEqual("\($0)", "invalid offer version 1 (expected 2)")
         }
+        var stamped = offer
+        stamped.timestamp = 1_800_000_000_123
+        XCTAssertEqual(try CallOffer(parsing: stamped.serialized()), stamped)
     }
 
     func testRetransmissionBacksOffThenGivesUp() {

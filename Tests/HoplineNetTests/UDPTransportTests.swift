@@ -55,3 +55,18 @@ struct MonotonicDeadline {
     init(seconds: Double) { end = .now() + seconds }
     var passed: Bool { DispatchTime.now() > end }
 }
+
+/// A port is one node's: no SO_REUSEADDR, so a second bind fails clearly instead of sharing the packets.
+final class UDPTransportPortTests: XCTestCase {
+    func testASecondTransportOnATakenPortFailsWithAddressInUse() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let first = try UDPTransport.bind(to: try PeerAddress(parsing: "127.0.0.1:0"), group: group, clock: VirtualClock()) { _ in }
+        defer { first.close() }
+        let taken = first.localAddress
+        XCTAssertThrowsError(try UDPTransport.bind(to: taken, group: group, clock: VirtualClock()) { _ in }) { error in
+            XCTAssertEqual(error as? TransportError, .addressInUse(address: "\(taken)"))
+            XCTAssertTrue("\(error)".hasPrefix("\(taken) is already in use"), "\(error)")
+        }
+    }
+}

@@ -1,4 +1,6 @@
 import Foundation
+@testable import HoplineNode
+import HoplineNet
 import XCTest
 
 /// What a caller or listener does with bad input: nobody there, a rejected call, a busy callee, a wrong
@@ -6,6 +8,9 @@ import XCTest
 /// 127.0.0.1 with real processes.
 final class CallBadInputTests: CLITestCase {
     /// Starts a listener on 127.0.0.1 (free port); returns it, its node ID and its port.
+    /// A listener that needs no audio device: it sends silence and drops what arrives.
+    static let withoutDevices = ["--no-microphone", "--no-speaker"]
+
     private func startListener(_ extra: [String], name: String = "l") throws -> (ChildProcess, String, Int) {
         let listener = try ChildProcess.spawn(TestSupport.hoplineBinary, [
             "listen", "--identity", path("\(name).id"), "--bind", "127.0.0.1:0", "--no-status",
@@ -60,7 +65,7 @@ final class CallBadInputTests: CLITestCase {
     }
 
     func testCallingAnOfflineNodeFailsClearlyWithinTheAnswerTimeout() throws {
-        let (_, id, _) = try startListener([])  // only to mint a valid node ID
+        let (_, id, _) = try startListener(Self.withoutDevices)  // only to mint a valid node ID
         let port = freeUDPPort()
         let result = try call("\(id)@127.0.0.1:\(port)", ["--play", TestSupport.demoSample, "--record", path("x.wav")])
         XCTAssertEqual(result.status, 1)
@@ -79,7 +84,7 @@ final class CallBadInputTests: CLITestCase {
 
     func testWrongNodeIDFailsTheHandshakeCleanly() throws {
         let (listener, _, port) = try startListener(["--auto-answer", "--play", TestSupport.demoSample, "--record", path("l.wav"), "--stats", path("l.jsonl")])
-        let (_, otherID, _) = try startListener([], name: "other")  // a real node ID that is not the listener's
+        let (_, otherID, _) = try startListener(Self.withoutDevices, name: "other")  // a real node ID that is not the listener's
         let result = try call("\(otherID)@127.0.0.1:\(port)", ["--play", TestSupport.demoSample, "--record", path("x.wav")])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("could not decrypt the handshake"), result.stderr)
@@ -107,6 +112,54 @@ final class CallBadInputTests: CLITestCase {
         XCTAssertTrue(stderr.contains("stopped answering"), stderr)
         XCTAssertLessThanOrEqual(seconds, 5.5, "the call ended \(seconds) s after the peer vanished")
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("c.wav")), "the recording is written on a failed call too")
+    }
+
+    /// Identity squatting, as an attacker would try it: registrations for the callee's node ID signed with the
+    /// attacker's own key (before and after the callee registers) are refused at the rendezvous, and a call
+    /// by node ID still reaches the real callee.
+    func testSquattedRegistrationsAreRefusedAndTheCallReachesTheRealNode() throws {
+        let (rendezvous, _, rendezvousPort) = try startListener(
+            ["--stats", path("r.jsonl"), "--no-microphone", "--no-speaker"], name: "r")
+        _ = rendezvous
+        let calleeIdentity = NodeIdentity.generate()
+        try IdentityFile.text(of: calleeIdentity).write(toFile: path("b.id"), atomically: true, encoding: .utf8)
+        chmod(path("b.id"), 0o600)
+        let attacker = NodeIdentity.generate()
+        let socket = try UDPTestSocket()
+        func squat(_ timestamp: UInt64) throws {
+            var registration = RendezvousRegistration(
+                staticKey: calleeIdentity.nodeID.publicKey, signingKey: attacker.signingPublicKey, timestamp: timestamp,
+                candidates: [Candidate(kind: .host, address: try PeerAddress(parsing: "127.0.0.1:9"))])
+            registration.signature = try attacker.sign(registration.signedBytes)
+            socket.send(ControlPacket.rendezvousRegister(registration).serialized(), toPort: UInt16(rendezvousPort))
+        }
+        try squat(UInt64(Date().timeIntervalSince1970 * 1000) + 60_000)  // first, and far in the future
+        let (callee, _, _) = try startListener([
+            "--rendezvous", "127.0.0.1:\(rendezvousPort)", "--auto-answer", "--play", TestSupport.demoSample,
+            "--record", path("b.wav"),
+        ], name: "b")
+        XCTAssertTrue(CallTestSupport.waitForText("registered at rendezvous", inFile: callee.stderrPath, timeout: 10))
+        try squat(UInt64(Date().timeIntervalSince1970 * 1000) + 120_000)  // again, while the callee is registered
+        let call = try call(calleeIdentity.nodeID.description, [
+            "--rendezvous", "127.0.0.1:\(rendezvousPort)", "--play", TestSupport.demoSample, "--record", path("c.wav"),
+            "--duration", "1",
+        ])
+        XCTAssertEqual(call.status, 0, call.stderr)
+        XCTAssertTrue(call.stderr.contains("connected to \(calleeIdentity.nodeID.abbreviated)"), call.stderr)
+        XCTAssertFalse(call.stderr.contains("127.0.0.1:9"), "the attacker's candidate was never handed out: \(call.stderr)")
+        XCTAssertTrue(CallTestSupport.waitForText("\"rejectedRegistrations\":2", inFile: path("r.jsonl"), timeout: 5))
+    }
+
+    /// A port is one node's: a second `listen` on a taken port fails at start, naming the address.
+    func testASecondListenerOnATakenPortFailsClearly() throws {
+        let (_, _, port) = try startListener(["--auto-answer", "--play", TestSupport.demoSample, "--record", path("l.wav")])
+        let second = try TestSupport.runHopline([
+            "listen", "--identity", path("second.id"), "--bind", "127.0.0.1:\(port)", "--auto-answer", "--play",
+            TestSupport.demoSample, "--record", path("second.wav"), "--no-status",
+        ], timeout: 30)
+        XCTAssertEqual(second.status, 1, second.stderr)
+        XCTAssertTrue(second.stderr.contains("127.0.0.1:\(port) is already in use"), second.stderr)
+        XCTAssertFalse(second.stderr.contains("listening on"), second.stderr)
     }
 
     /// Through a forwarding proxy (a port forward): during the call, garbage, truncated control packets,
@@ -162,8 +215,8 @@ final class CallBadInputTests: CLITestCase {
     }
 
     func testUnknownNodeIDAtARendezvousFailsClearly() throws {
-        let (_, _, port) = try startListener([], name: "r")
-        let (_, strangerID, _) = try startListener([], name: "stranger")  // never registered anywhere
+        let (_, _, port) = try startListener(Self.withoutDevices, name: "r")
+        let (_, strangerID, _) = try startListener(Self.withoutDevices, name: "stranger")  // never registered anywhere
         let result = try call(strangerID, ["--rendezvous", "127.0.0.1:\(port)", "--play", TestSupport.demoSample, "--record", path("x.wav")])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("is not registered at rendezvous 127.0.0.1:\(port)"), result.stderr)

@@ -31,11 +31,15 @@ final class CallLogicTests: XCTestCase {
         return registration
     }
 
-    func testRendezvousTableChecksSignaturesReplaysAndPinsTheSigningKey() throws {
+    func testRendezvousTableChecksTheKeyBindingSignaturesAndReplays() throws {
         var table = RendezvousTable()
         let node = NodeIdentity.generate(), intruder = NodeIdentity.generate()
         let observed = try PeerAddress(parsing: "203.0.113.7:40000")
         let now = ClockInstant(nanoseconds: 1_000_000_000)
+        // Someone else's signing key can never register the node's ID: not before it registers...
+        XCTAssertThrowsError(try table.register(try registration(node, timestamp: 9, signer: intruder), observed: observed, now: now)) {
+            XCTAssertEqual($0 as? RendezvousTable.Refusal, .unboundKey)
+        }
         try table.register(try registration(node, timestamp: 10), observed: observed, now: now)
         let entry = try XCTUnwrap(table.lookup(node.nodeID.publicKey, now: now))
         XCTAssertEqual(entry.candidates.map(\.kind), [.host, .serverReflexive])
@@ -49,14 +53,16 @@ final class CallLogicTests: XCTestCase {
         XCTAssertThrowsError(try table.register(try registration(node, timestamp: 10), observed: observed, now: now)) {
             XCTAssertEqual($0 as? RendezvousTable.Refusal, .replayed)
         }
-        // Someone else's signing key cannot take the node ID over while the registration lives...
+        // ...nor while it is registered, nor after its registration expired (no first-come pinning to race).
         XCTAssertThrowsError(try table.register(try registration(node, timestamp: 12, signer: intruder), observed: observed, now: now)) {
-            XCTAssertEqual($0 as? RendezvousTable.Refusal, .keyPinned)
+            XCTAssertEqual($0 as? RendezvousTable.Refusal, .unboundKey)
         }
-        // ...and registrations expire.
         let later = now.advanced(byNanoseconds: Int64(RendezvousTable.lifetimeSeconds + 1) * 1_000_000_000)
         XCTAssertNil(table.lookup(node.nodeID.publicKey, now: later))
         XCTAssertEqual(table.liveCount(now: later), 0)
+        XCTAssertThrowsError(try table.register(try registration(node, timestamp: 13, signer: intruder), observed: observed, now: later)) {
+            XCTAssertEqual($0 as? RendezvousTable.Refusal, .unboundKey)
+        }
     }
 
     func testMediaSessionPacesFramesAndCountsRefusedPackets() throws {

@@ -52,6 +52,7 @@ final class CallNamespaceTests: CLITestCase {
         let sample = TestSupport.demoSample
         let rendezvous = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
             "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--stats", path("r.jsonl"), "--no-status",
+            "--no-microphone", "--no-speaker",
         ])
         defer { rendezvous.kill(); _ = rendezvous.collectOutput() }
         XCTAssertNotNil(CallTestSupport.waitForNodeID(rendezvous))
@@ -94,7 +95,7 @@ final class CallNamespaceTests: CLITestCase {
         let lab = try NetworkNamespaces(testCase: self)
         let (pub, hostA, hostB) = try lab.buildTwoNATs(symmetricB: true, scratch: directory)
         let rendezvous = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
-            "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status",
+            "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status", "--no-microphone", "--no-speaker",
         ])
         defer { rendezvous.kill(); _ = rendezvous.collectOutput() }
         XCTAssertNotNil(CallTestSupport.waitForNodeID(rendezvous))

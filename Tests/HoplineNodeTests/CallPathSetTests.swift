@@ -42,9 +42,22 @@ final class CallPathSetTests: XCTestCase {
         set.heard(relayA, at: at(0), media: false)
         XCTAssertTrue(set.isAlive(relayA, at: at(1_500)))
         XCTAssertFalse(set.isAlive(relayA, at: at(1_501)))
-        // A probe between media packets resets the run: a lone media packet does not arm the 160 ms rule.
+        // A lone media packet (after a pause) does not arm the 160 ms rule: it takes a run of three.
         set.heard(relayA, at: at(1_600), media: true)
         XCTAssertTrue(set.isAlive(relayA, at: at(1_600 + 1_000)))
+    }
+
+    /// A keepalive (or its echo) that happens to be the last packet before an outage does not slow the
+    /// detection; a pause in the peer's media (keepalives only) falls back to the long limit.
+    func testTheMediaRuleSurvivesAKeepaliveJustBeforeTheOutageButNotAPauseInMedia() {
+        var set = CallPathSet()
+        _ = set.activate(relayA)
+        media(&set, relayA, from: 0, to: 1_000)  // last media at 980 ms
+        set.heard(relayA, at: at(990), media: false)  // a keepalive echo 10 ms later, then nothing
+        XCTAssertTrue(set.isAlive(relayA, at: at(990 + 160)))
+        XCTAssertFalse(set.isAlive(relayA, at: at(990 + 161)))
+        set.heard(relayA, at: at(1_200), media: false)  // media paused (DTX), keepalives go on
+        XCTAssertTrue(set.isAlive(relayA, at: at(1_200 + 1_000)), "a media pause is not an outage")
     }
 
     func testWithNoLivePathTheActiveOneStays() {

@@ -78,26 +78,35 @@ final class IdentityStoreTests: XCTestCase {
         XCTAssertNoThrow(try IdentityStore.loadOrCreate(path: path), "owner-only read is fine")
     }
 
+    /// A format 1 file (two independent keys: its node ID did not bind its signing key) is refused with
+    /// what to do, and nothing is overwritten.
+    func testAFormatOneFileIsRefusedWithInstructions() throws {
+        let path = directory.appendingPathComponent("old").path
+        let text = "format = 1\nnode_id = \"hl-x\"\nx25519_private_key = \"AA==\"\ned25519_private_key = \"AA==\"\n"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+        XCTAssertThrowsError(try IdentityStore.loadOrCreate(path: path)) { error in
+            XCTAssertEqual(error as? IdentityStoreError, .outdatedFormat(path: path))
+            XCTAssertTrue("\(error)".contains("is format 1, whose node ID does not bind its signing key"), "\(error)")
+            XCTAssertTrue("\(error)".contains("mv \(path) \(path).format1) and run `hopline id`"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), text)
+    }
+
     func testMalformedFilesAreRefusedWithTheReason() throws {
         let good = try IdentityStore.loadOrCreate(path: directory.appendingPathComponent("good").path).identity
-        let key = Data(good.keyAgreementPrivateKeyBytes).base64EncodedString()
-        let signing = Data(good.signingPrivateKeyBytes).base64EncodedString()
+        let seed = Data(good.seedBytes).base64EncodedString()
         let id = good.nodeID.description
         let cases: [(String, String)] = [
             ("this is not toml", "TOML syntax error at line 1"),
-            ("", "missing or non-integer 'format' (expected format = 1)"),
-            ("format = 2\n", "format 2 is not supported (expected 1)"),
-            ("format = 1\nnode_id = \"\(id)\"\ned25519_private_key = \"\(signing)\"\n",
-             "missing or non-string 'x25519_private_key' (expected 32 bytes in base64)"),
-            ("format = 1\nnode_id = \"\(id)\"\nx25519_private_key = \"%%%\"\ned25519_private_key = \"\(signing)\"\n",
-             "'x25519_private_key' is not valid base64"),
-            ("format = 1\nnode_id = \"\(id)\"\nx25519_private_key = \"AAEC\"\ned25519_private_key = \"\(signing)\"\n",
-             "'x25519_private_key' holds 3 bytes (expected 32)"),
-            ("format = 1\nx25519_private_key = \"\(key)\"\ned25519_private_key = \"\(signing)\"\n",
-             "missing 'node_id' (expected node_id = \"\(id)\")"),
-            ("format = 1\nnode_id = \"\(NodeIdentity.generate().nodeID)\"\nx25519_private_key = \"\(key)\"\ned25519_private_key = \"\(signing)\"\n",
+            ("", "missing or non-integer 'format' (expected format = 2)"),
+            ("format = 3\n", "format 3 is not supported (expected 2)"),
+            ("format = 2\nnode_id = \"\(id)\"\n", "missing or non-string 'seed' (expected 32 bytes in base64)"),
+            ("format = 2\nnode_id = \"\(id)\"\nseed = \"%%%\"\n", "'seed' is not valid base64"),
+            ("format = 2\nnode_id = \"\(id)\"\nseed = \"AAEC\"\n", "'seed' holds 3 bytes (expected 32)"),
+            ("format = 2\nseed = \"\(seed)\"\n", "missing 'node_id' (expected node_id = \"\(id)\")"),
+            ("format = 2\nnode_id = \"\(NodeIdentity.generate().nodeID)\"\nseed = \"\(seed)\"\n",
              "does not match the keys (expected \"\(id)\")"),
-            ("format = 1\ncolour = \"red\"\n", "unknown key 'colour'"),
+            ("format = 2\ncolour = \"red\"\n", "unknown key 'colour'"),
         ]
         for (index, (text, expected)) in cases.enumerated() {
             let path = directory.appendingPathComponent("bad-\(index)").path

@@ -146,7 +146,8 @@ private struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// A blocking UDP socket on 127.0.0.1 with a 100 ms receive timeout: the test's client and server.
-final class UDPTestSocket {
+/// `@unchecked Sendable`: the descriptor never changes, and sendto/recvfrom on one socket are thread-safe.
+final class UDPTestSocket: @unchecked Sendable {
     let descriptor: Int32
     let port: UInt16
 

@@ -24,8 +24,8 @@ final class LiveAudioTests: XCTestCase {
         let configuration = LiveAudioConfiguration(ringCapacity: 16_384, suggestedLatency: 0.05)
         let stream = try LiveAudioStream(configuration: configuration)
         defer { stream.close() }
-        XCTAssertEqual(stream.inputDevice.name, "default")
-        XCTAssertEqual(stream.outputDevice.name, "default")
+        XCTAssertEqual(stream.inputDevice?.name, "default")
+        XCTAssertEqual(stream.outputDevice?.name, "default")
         try stream.start()
         try Self.waitUntilFlowing(stream)
         stream.captureRing.discardAvailable()
@@ -114,8 +114,8 @@ final class LiveAudioTests: XCTestCase {
 
         let configuration = LiveAudioConfiguration(input: .index(0), output: .name("DEFAULT"))
         let stream = try LiveAudioStream(configuration: configuration)
-        XCTAssertEqual(stream.inputDevice.index, 0)
-        XCTAssertEqual(stream.outputDevice.name, "default")
+        XCTAssertEqual(stream.inputDevice?.index, 0)
+        XCTAssertEqual(stream.outputDevice?.name, "default")
         try stream.start()
         // Listing shares the stream's PortAudio session (no Pa_Terminate under an open stream).
         XCTAssertFalse(try AudioDeviceList.devices().isEmpty)

@@ -14,7 +14,7 @@ final class RelayCommandTests: CLITestCase {
 
     /// Starts `hopline relay` with `arguments`; waits for its listening (and metrics) lines.
     private func startRelay(_ arguments: [String], metrics: Bool) throws -> (ChildProcess, relayPort: UInt16, metricsPort: UInt16?) {
-        let child = try ChildProcess.spawn(TestSupport.hoplineBinary, ["relay", "--no-status"] + arguments)
+        let child = try ChildProcess.spawn(TestSupport.hoplineBinary, ["relay", "--no-status", "--identity", path("relay.id")] + arguments)
         let needle = metrics ? "metrics at http://127.0.0.1:" : "relay listening on 127.0.0.1:"
         guard CallTestSupport.waitForText(needle, inFile: child.stdoutPath, timeout: 30) else {
             child.kill()
@@ -113,7 +113,7 @@ final class RelayCommandTests: CLITestCase {
     func testASecondRelayOnTheSamePortFailsClearly() throws {
         let (relay, relayPort, _) = try startRelay(["--listen", "127.0.0.1:0"], metrics: false)
         defer { relay.kill(); _ = relay.collectOutput() }
-        let second = try ChildProcess.spawn(TestSupport.hoplineBinary, ["relay", "--no-status", "--listen", "127.0.0.1:\(relayPort)"])
+        let second = try ChildProcess.spawn(TestSupport.hoplineBinary, ["relay", "--no-status", "--identity", path("relay2.id"), "--listen", "127.0.0.1:\(relayPort)"])
         XCTAssertEqual(second.wait(timeout: 30), 1)
         let output = second.collectOutput()
         XCTAssertTrue(output.stderr.contains("127.0.0.1:\(relayPort) is already in use"), output.stderr)
@@ -132,6 +132,7 @@ final class RelayCommandTests: CLITestCase {
         try "[relay]\nenabled = true\nlisten = \"127.0.0.1:0\"\nallow_loopback_peers = true\n".write(toFile: config, atomically: true, encoding: .utf8)
         let listener = try ChildProcess.spawn(TestSupport.hoplineBinary, [
             "listen", "--identity", path("l.id"), "--bind", "127.0.0.1:0", "--no-status", "--config", config,
+            "--no-microphone", "--no-speaker",
         ])
         defer { listener.kill(); _ = listener.collectOutput() }
         XCTAssertTrue(CallTestSupport.waitForText("relay listening on 127.0.0.1:", inFile: listener.stderrPath, timeout: 30))

@@ -21,7 +21,7 @@ final class RelayNamespaceTests: CLITestCase {
         let lab = try NetworkNamespaces(testCase: self)
         let (pub, hostA, hostB) = try lab.buildTwoNATs(symmetricA: true, symmetricB: true, scratch: directory)
         let rendezvous = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
-            "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status",
+            "listen", "--identity", path("r.id"), "--bind", "0.0.0.0:4730", "--no-status", "--no-microphone", "--no-speaker",
         ])
         addTeardownBlock { rendezvous.kill(); _ = rendezvous.collectOutput() }
         XCTAssertNotNil(CallTestSupport.waitForNodeID(rendezvous))
@@ -29,7 +29,7 @@ final class RelayNamespaceTests: CLITestCase {
         for (index, address) in Self.relayAddresses.enumerated() {
             // Each relay binds one address, so its answers leave from the address the nodes sent to.
             let relay = try lab.spawn(in: pub, TestSupport.hoplineBinary, [
-                "relay", "--listen", address, "--no-status", "--drain-timeout", "2",
+                "relay", "--listen", address, "--identity", path("relay\(index).id"), "--no-status", "--drain-timeout", "2",
             ])
             addTeardownBlock { relay.kill(); _ = relay.collectOutput() }
             XCTAssertTrue(
@@ -127,7 +127,8 @@ final class RelayNamespaceTests: CLITestCase {
         try lab.lab.run(NetworkNamespaces.ipPath, ["netns", "exec", lab.routerA, "/usr/sbin/conntrack", "-F"])
         let status = caller.wait(timeout: 30)
         let output = caller.collectOutput()
-        XCTAssertEqual(status, 0, output.stderr)
+        let calleeLog = (try? String(contentsOfFile: lab.callee.stderrPath, encoding: .utf8)) ?? ""
+        XCTAssertEqual(status, 0, output.stderr + "\ncallee:\n" + calleeLog)
         XCTAssertTrue(CallTestSupport.waitForText("recorded", inFile: lab.callee.stderrPath, timeout: 10))
         // The callee kept hearing the caller after the flush: its last seconds are not silence.
         let calleeStats = statsLines("b.jsonl").filter { $0["state"] as? String == "active" }

@@ -6,7 +6,51 @@ import XCTest
 /// Whole nodes (`NodeCore`: handshake, signaling, paths, real Opus and SRTP) on a simulated network and a
 /// virtual clock: exact timing of the handshake's retransmission and of liveness, without sockets or sleeps.
 final class VirtualCallTests: XCTestCase {
-    override func setUpWithError() throws { try SRTPLibrary.initialize() }
+    override func setUpWithError() throws { try SRTPLibrary.initialize() 
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
 
     func testADirectCallConnectsCarriesMediaBothWaysAndReportsItsPath() throws {
         let network = VirtualNetwork()
@@ -28,7 +72,51 @@ final class VirtualCallTests: XCTestCase {
         XCTAssertGreaterThan(theirs.media?.reception.packetsReceived ?? 0, 90)
         XCTAssertEqual(call.media?.jitterStatistics.concealed, 0)
         XCTAssertEqual(call.rttMilliseconds ?? 0, 20, accuracy: 0.001, "two 10 ms hops on the simulated network")
+    
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
     }
+}
 
     func testMessageOneIsResentAt150And450MillisecondsSoTwoLossesCostExactly450() throws {
         let network = VirtualNetwork()
@@ -40,9 +128,97 @@ final class VirtualCallTests: XCTestCase {
             if bytes.first == ControlPacketType.handshakeInit.rawValue && dropped < 2 {
                 dropped += 1
                 return false
+            
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
             }
-            return true
         }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+            return true
+        
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
         let start = network.clock.now()
         try caller.calls.startCall(
             to: callee.environment.identity.nodeID, label: "b", targets: [.direct(callee.environment.transport.localAddress)],
@@ -52,7 +228,51 @@ final class VirtualCallTests: XCTestCase {
         network.run(until: start.advanced(byMilliseconds: 470))
         XCTAssertEqual(caller.calls.call?.phase, .active, "third message 1 at 450 ms, answer 20 ms later")
         XCTAssertEqual(dropped, 2)
+    
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
     }
+}
 
     func testAPeerThatFallsSilentEndsTheCallAfterThePeerTimeout() throws {
         let network = VirtualNetwork()
@@ -71,5 +291,456 @@ final class VirtualCallTests: XCTestCase {
         let ended = network.clock.now().milliseconds(since: killed)
         XCTAssertEqual(ended, 4_000, accuracy: 30, "the 4 s peer timeout after the last packet")
         XCTAssertTrue(events.text.contains("stopped answering"), events.text)
+    
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+
+    /// A recorded message 1 sent again after the call (by anyone who saw it) starts nothing: its offer's
+    /// timestamp is not newer than the caller's last. The callee answers nothing and counts the replay.
+    func testAReplayedMessageOneIsIgnored() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress, callerAddress = caller.environment.transport.localAddress
+        var recorded: [UInt8]?
+        var answersAfterReplay = 0
+        var replayed = false
+        network.filter = { source, _, bytes in
+            if bytes.first == ControlPacketType.handshakeInit.rawValue, recorded == nil { recorded = bytes 
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+            if replayed, source == calleeAddress { answersAfterReplay += 1 
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+            return true
+        
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        network.run(for: 1)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+        if let call = caller.calls.call { caller.calls.hangUp(call, reason: .hangUp) 
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+        network.run(for: 2)
+        XCTAssertNil(callee.calls.call, "the callee went back to listening")
+
+        replayed = true
+        network.send(try XCTUnwrap(recorded), from: callerAddress, to: calleeAddress)
+        network.run(for: 1)
+        XCTAssertNil(callee.calls.call, "a replay started a call")
+        XCTAssertEqual(callee.environment.counters.handshakeReplays, 1)
+        XCTAssertEqual(answersAfterReplay, 0, "the callee answered a replay")
+
+        // A new call from the same caller (a newer timestamp) is taken as usual.
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        network.run(for: 1)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+
+    func testTheReplayGuardKeepsTheNewestTimestampPerCallerAndStaysBounded() {
+        var guardian = HandshakeReplayGuard(capacity: 4)
+        let a = NodeIdentity.generate().nodeID, b = NodeIdentity.generate().nodeID
+        XCTAssertTrue(guardian.admit(10, from: a))
+        XCTAssertFalse(guardian.admit(10, from: a))
+        XCTAssertFalse(guardian.admit(9, from: a))
+        XCTAssertTrue(guardian.admit(5, from: b), "timestamps are per caller")
+        XCTAssertTrue(guardian.admit(11, from: a))
+        for _ in 0..<10 {
+            XCTAssertTrue(guardian.admit(100, from: NodeIdentity.generate().nodeID))
+            XCTAssertLessThanOrEqual(guardian.count, 4, "bounded")
+        
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+        XCTAssertTrue(guardian.admit(11, from: a), "past the bound the oldest callers are forgotten")
+    
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
+    }
+}
+
+    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
+    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// message 1 again with it, and connects. A forged cookie costs no DH work either.
+    func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
+                        ?? .handshakeInit(session: session, message: message)
+                    network.send(packet.serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        let counters = callee.environment.counters
+        XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
+        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.phase, .active, "the real call connected under the flood")
+        XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
+        XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
+
+        let failuresBefore = callee.environment.counters.handshakeFailures
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
+        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        XCTAssertEqual(callee.calls.call?.phase, .active)
     }
 }

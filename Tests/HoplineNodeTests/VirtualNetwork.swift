@@ -141,6 +141,7 @@ enum VirtualNodes {
         let socket = network.socket(address)
         var settings = NodeSettings(bind: socket.localAddress, showStatusLine: false)
         settings.recordPath = "/nonexistent/never-written.wav"
+        settings.playPath = "(the tone below, handed to NodeCore directly)"
         configure(&settings)
         let environment = NodeEnvironment(transport: socket, clock: network.clock, identity: identity, settings: settings) {
             events?.lines.append($0)

@@ -20,9 +20,9 @@ final class VirtualRelayCallTests: XCTestCase {
     }
 
     /// Rendezvous at 203.0.113.1, relays at 198.51.100.1/.2, caller 192.0.2.1 and callee 192.0.2.2 that can
-    /// never reach each other directly (both behind NATs that hole punching cannot pass).
-    private func relayedCall() throws -> Topology {
-        let network = VirtualNetwork()
+    /// never reach each other directly (both behind NATs that hole punching cannot pass). `callerSeenAs` is
+    /// the caller's address as others see it (its NAT's public IP, when the network maps it).
+    private func relayedCall(network: VirtualNetwork = VirtualNetwork(), callerSeenAs: String = "192.0.2.1") throws -> Topology {
         let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
         let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")
         let calleeEvents = EventLog(), callerEvents = EventLog()
@@ -33,9 +33,9 @@ final class VirtualRelayCallTests: XCTestCase {
             settings.rendezvous = try! PeerAddress(parsing: "203.0.113.1:4730")
             settings.relays = relays.map(\.address)
         }
-        let ends: Set<String> = ["192.0.2.1", "192.0.2.2"]
         network.filter = { source, destination, _ in
-            !(ends.contains(source.socketAddress.ipAddress ?? "") && ends.contains(destination.socketAddress.ipAddress ?? ""))
+            let ends = [source.socketAddress.ipAddress ?? "", destination.socketAddress.ipAddress ?? ""]
+            return !(ends.contains(callerSeenAs) && ends.contains("192.0.2.2"))
         }
         network.run(for: 0.5)  // the callee registers
         try caller.placeCall(.node(callee.environment.identity.nodeID)) { seconds, ready in
@@ -109,9 +109,7 @@ final class VirtualRelayCallTests: XCTestCase {
         let network = VirtualNetwork()
         let inside = try PeerAddress(parsing: "192.0.2.1:5000")
         network.remap(inside, to: try PeerAddress(parsing: "203.0.113.50:40000"))
-        _ = network
-        // The caller sits behind the NAT from the start (built here, as relayedCall builds its own network).
-        let t = try relayedCallBehindNAT(network: network)
+        let t = try relayedCall(network: network, callerSeenAs: "203.0.113.50")
         XCTAssertEqual(t.caller.calls.call?.phase, .active, t.callerEvents.text)
         let before = concealed(t.callee)
         t.network.remap(inside, to: try PeerAddress(parsing: "203.0.113.50:40001"))
@@ -169,29 +167,43 @@ final class VirtualRelayCallTests: XCTestCase {
         XCTAssertEqual(relays.map { $0.engine.sessionCount }, [1, 2, 2])
     }
 
-    private func relayedCallBehindNAT(network: VirtualNetwork) throws -> Topology {
+    /// A direct call with relays: the offer carries the relay sessions, so the callee joins them as standby
+    /// paths. When the direct path breaks, the call moves to a relay; when it opens again, back to direct.
+    func testADirectCallFallsBackToARelayWhenTheDirectPathBreaksAndReturnsWhenItHeals() throws {
+        let network = VirtualNetwork()
         let relays = [VirtualRelay(network, at: "198.51.100.1:4740"), VirtualRelay(network, at: "198.51.100.2:4740")]
-        let rendezvous = VirtualNodes.node(network, at: "203.0.113.1:4730")
         let calleeEvents = EventLog(), callerEvents = EventLog()
         let callee = VirtualNodes.node(network, at: "192.0.2.2:4730", events: calleeEvents)
         VirtualNodes.listen(callee)
-        callee.register(at: rendezvous.environment.transport.localAddress)
         let caller = VirtualNodes.node(network, at: "192.0.2.1:5000", events: callerEvents) { settings in
-            settings.rendezvous = try! PeerAddress(parsing: "203.0.113.1:4730")
             settings.relays = relays.map(\.address)
         }
-        let callerPublic = "203.0.113.50", calleeHost = "192.0.2.2"
-        network.filter = { source, destination, _ in
-            let ends = [source.socketAddress.ipAddress ?? "", destination.socketAddress.ipAddress ?? ""]
-            return !(ends.contains(callerPublic) && ends.contains(calleeHost))
-        }
-        network.run(for: 0.5)
-        try caller.placeCall(.node(callee.environment.identity.nodeID)) { seconds, ready in
+        let calleeAddress = callee.environment.transport.localAddress
+        try caller.placeCall(.pinned(callee.environment.identity.nodeID, calleeAddress)) { seconds, ready in
             network.run(atMost: seconds, until: ready)
         }
+        network.run(for: 1.5)
+        let call = try XCTUnwrap(caller.calls.call)
+        XCTAssertEqual(call.paths.active, .direct(calleeAddress), callerEvents.text)
+        XCTAssertEqual(call.paths.ranked(at: network.clock.now()).count, 3, "direct plus two relays, all alive")
+        XCTAssertEqual(callee.calls.call?.paths.ranked(at: network.clock.now()).count, 3, calleeEvents.text)
+
+        var directBroken = true
+        network.filter = { source, destination, _ in
+            let ends = [source.socketAddress.ipAddress ?? "", destination.socketAddress.ipAddress ?? ""]
+            return !(directBroken && ends.contains("192.0.2.1") && ends.contains("192.0.2.2"))
+        }
+        let before = concealed(caller)
+        network.run(for: 1)
+        XCTAssertEqual(call.paths.active?.isRelayed, true, callerEvents.text)
+        XCTAssertEqual(callee.calls.call?.paths.active, call.paths.active)
+        XCTAssertLessThanOrEqual((concealed(caller) - before) * 20, 300)
+
+        directBroken = false
+        let healing = concealed(caller)
         network.run(for: 2)
-        return Topology(
-            network: network, caller: caller, callee: callee, relays: relays, callerEvents: callerEvents,
-            calleeEvents: calleeEvents)
+        XCTAssertEqual(call.paths.active, .direct(calleeAddress), "back on the direct path: \(callerEvents.text)")
+        XCTAssertEqual(concealed(caller) - healing, 0, "moving to a path already heard loses nothing")
+        XCTAssertTrue(callerEvents.text.contains("(a direct path opened)"), callerEvents.text)
     }
 }

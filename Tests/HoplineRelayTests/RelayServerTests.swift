@@ -61,6 +61,20 @@ final class RelayServerTests: XCTestCase {
         XCTAssertEqual(stats.totalDrops, 0)
     }
 
+    func testForwardsOverIPv6() throws {
+        let relay = try RelayServer.bind(
+            to: try PeerAddress(parsing: "[::1]:0"), limits: RelayLimits(allowLoopbackPeers: true), group: group)
+        defer { relay.close() }
+        let alice = try UDPTestEndpoint(group: group, bind: "::1")
+        let bob = try UDPTestEndpoint(group: group, bind: "::1")
+        defer { alice.close(); bob.close() }
+        let channel = try connect(relay, alice, bob)
+        let toBob = RelayPacket.dataHeader(channel: channel) + [0x80, 6]
+        alice.send(toBob, to: relay.localAddress.socketAddress)
+        XCTAssertEqual(bob.next { $0.first == 0x40 }, toBob)
+        XCTAssertEqual(relay.statistics.packetsForwarded, 1)
+    }
+
     func testAStrangerReachesNobodyAndIsCounted() throws {
         let relay = try startRelay()
         defer { relay.close() }

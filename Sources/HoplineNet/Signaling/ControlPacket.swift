@@ -10,17 +10,25 @@
 /// | handshakeResponse 0x51 | session u32, Noise IK message 2 |
 /// | sealed 0x52 | session u32, nonce u64, ChaCha20-Poly1305 ciphertext of a `SignalMessage` |
 /// | handshakeRefused 0x53 | session u32, reason u8 (`HandshakeRefusal`) |
-/// | bindRequest 0x54 | txid |
+/// | bindRequest 0x54 | txid, zero padding to `paddedRequestLength` |
 /// | bindResponse 0x55 | txid, addr (where the request came from) |
-/// | identityRequest 0x56 | txid |
+/// | identityRequest 0x56 | txid, zero padding to `paddedRequestLength` |
 /// | identityResponse 0x57 | txid, static public key (32) |
-/// | connectivityCheck 0x58 | txid, session u32 |
+/// | connectivityCheck 0x58 | txid, session u32, zero padding to `paddedRequestLength` |
 /// | connectivityCheckResponse 0x59 | txid, session u32, addr (where the check came from) |
 /// | rendezvousRegister 0x5A | static key (32), signing key (32), timestamp u64 (ms), cands, Ed25519 signature (64) over everything before it, type byte included |
 /// | rendezvousRegistered 0x5B | timestamp u64, addr (the registrant's reflexive address), lifetime s u16 |
-/// | rendezvousLookup 0x5C | txid, target static key (32), session u32, cands (the caller's) |
+/// | rendezvousLookup 0x5C | txid, cookie (16; zeros: none yet), target static key (32), session u32, cands (the caller's) |
 /// | rendezvousLookupResult 0x5D | txid, found u8 (0/1), cands (the target's) |
 /// | rendezvousIntroduce 0x5E | session u32, cands (the caller's) |
+/// | rendezvousCookie 0x5F | txid, cookie (16): the rendezvous' answer to a lookup without a valid cookie |
+/// | handshakeInitWithCookie 0x60 | session u32, cookie (16), Noise IK message 1 |
+/// | handshakeCookie 0x61 | session u32, cookie (16): a busy responder's answer to a message 1 without one |
+///
+/// No answer to an unauthenticated request is larger than the request: bind and identity requests and
+/// connectivity checks are padded to 48 bytes (their answers are at most 45), and a lookup, whose answer and
+/// introduction can be larger, is first answered with a 29-byte cookie that only the lookup's real source
+/// receives; the lookup is served when it comes back with that cookie.
 public enum ControlPacket: Equatable, Sendable {
     case handshakeInit(session: UInt32, message: [UInt8])
     case handshakeResponse(session: UInt32, message: [UInt8])
@@ -34,11 +42,20 @@ public enum ControlPacket: Equatable, Sendable {
     case connectivityCheckResponse(transaction: [UInt8], session: UInt32, observed: PeerAddress)
     case rendezvousRegister(RendezvousRegistration)
     case rendezvousRegistered(timestamp: UInt64, observed: PeerAddress, lifetimeSeconds: UInt16)
-    case rendezvousLookup(transaction: [UInt8], target: [UInt8], session: UInt32, candidates: [Candidate])
+    case rendezvousLookup(transaction: [UInt8], cookie: [UInt8], target: [UInt8], session: UInt32, candidates: [Candidate])
     case rendezvousLookupResult(transaction: [UInt8], found: Bool, candidates: [Candidate])
     case rendezvousIntroduce(session: UInt32, candidates: [Candidate])
+    case rendezvousCookie(transaction: [UInt8], cookie: [UInt8])
+    case handshakeInitWithCookie(session: UInt32, cookie: [UInt8], message: [UInt8])
+    case handshakeCookie(session: UInt32, cookie: [UInt8])
 
     public static let transactionLength = 12
+    public static let cookieLength = AddressCookieJar.cookieLength
+    /// Bind and identity requests and connectivity checks are padded to this many bytes: never less than
+    /// their answers (identity response 45, check response with an IPv6 address 36, bind response 32).
+    public static let paddedRequestLength = 48
+    /// A lookup without a cookie yet.
+    public static let noCookie = [UInt8](repeating: 0, count: cookieLength)
     public static let keyLength = 32
     public static let signatureLength = 64
 
@@ -59,6 +76,9 @@ public enum ControlPacket: Equatable, Sendable {
         case .rendezvousLookup: return .rendezvousLookup
         case .rendezvousLookupResult: return .rendezvousLookupResult
         case .rendezvousIntroduce: return .rendezvousIntroduce
+        case .rendezvousCookie: return .rendezvousCookie
+        case .handshakeInitWithCookie: return .handshakeInitWithCookie
+        case .handshakeCookie: return .handshakeCookie
         }
     }
 
@@ -78,6 +98,7 @@ public enum ControlPacket: Equatable, Sendable {
             writer.u8(reason.rawValue)
         case .bindRequest(let transaction), .identityRequest(let transaction):
             writer.append(transaction)
+            writer.append([UInt8](repeating: 0, count: Self.paddedRequestLength - writer.bytes.count))
         case .bindResponse(let transaction, let observed):
             writer.append(transaction)
             writer.address(observed)
@@ -87,6 +108,7 @@ public enum ControlPacket: Equatable, Sendable {
         case .connectivityCheck(let transaction, let session):
             writer.append(transaction)
             writer.u32(session)
+            writer.append([UInt8](repeating: 0, count: Self.paddedRequestLength - writer.bytes.count))
         case .connectivityCheckResponse(let transaction, let session, let observed):
             writer.append(transaction)
             writer.u32(session)
@@ -97,8 +119,9 @@ public enum ControlPacket: Equatable, Sendable {
             writer.u64(timestamp)
             writer.address(observed)
             writer.u16(lifetime)
-        case .rendezvousLookup(let transaction, let target, let session, let candidates):
+        case .rendezvousLookup(let transaction, let cookie, let target, let session, let candidates):
             writer.append(transaction)
+            writer.append(cookie)
             writer.append(target)
             writer.u32(session)
             writer.candidates(candidates)
@@ -109,6 +132,16 @@ public enum ControlPacket: Equatable, Sendable {
         case .rendezvousIntroduce(let session, let candidates):
             writer.u32(session)
             writer.candidates(candidates)
+        case .rendezvousCookie(let transaction, let cookie):
+            writer.append(transaction)
+            writer.append(cookie)
+        case .handshakeInitWithCookie(let session, let cookie, let message):
+            writer.u32(session)
+            writer.append(cookie)
+            writer.append(message)
+        case .handshakeCookie(let session, let cookie):
+            writer.u32(session)
+            writer.append(cookie)
         }
         return writer.bytes
     }
@@ -118,7 +151,7 @@ public enum ControlPacket: Equatable, Sendable {
         var reader = WireReader(bytes)
         let rawType = try reader.u8("type")
         guard let type = ControlPacketType(rawValue: rawType) else {
-            throw .invalidValue(field: "control type", value: Int(rawType), expected: "0x50...0x5E")
+            throw .invalidValue(field: "control type", value: Int(rawType), expected: "0x50...0x61")
         }
         let txLength = Self.transactionLength
         switch type {
@@ -146,8 +179,10 @@ public enum ControlPacket: Equatable, Sendable {
             self = .handshakeRefused(session: session, reason: reason)
         case .bindRequest:
             self = .bindRequest(transaction: try reader.bytes(txLength, "txid"))
+            try reader.expectZeroPadding("request padding")
         case .identityRequest:
             self = .identityRequest(transaction: try reader.bytes(txLength, "txid"))
+            try reader.expectZeroPadding("request padding")
         case .bindResponse:
             self = .bindResponse(transaction: try reader.bytes(txLength, "txid"), observed: try reader.address("observed"))
         case .identityResponse:
@@ -155,6 +190,7 @@ public enum ControlPacket: Equatable, Sendable {
                 transaction: try reader.bytes(txLength, "txid"), staticKey: try reader.bytes(Self.keyLength, "static key"))
         case .connectivityCheck:
             self = .connectivityCheck(transaction: try reader.bytes(txLength, "txid"), session: try reader.u32("session"))
+            try reader.expectZeroPadding("check padding")
         case .connectivityCheckResponse:
             self = .connectivityCheckResponse(
                 transaction: try reader.bytes(txLength, "txid"), session: try reader.u32("session"),
@@ -168,8 +204,9 @@ public enum ControlPacket: Equatable, Sendable {
                 lifetimeSeconds: try reader.u16("lifetime"))
         case .rendezvousLookup:
             self = .rendezvousLookup(
-                transaction: try reader.bytes(txLength, "txid"), target: try reader.bytes(Self.keyLength, "target"),
-                session: try reader.u32("session"), candidates: try reader.candidates("candidates"))
+                transaction: try reader.bytes(txLength, "txid"), cookie: try reader.bytes(Self.cookieLength, "cookie"),
+                target: try reader.bytes(Self.keyLength, "target"), session: try reader.u32("session"),
+                candidates: try reader.candidates("candidates"))
         case .rendezvousLookupResult:
             let transaction = try reader.bytes(txLength, "txid")
             let found = try reader.u8("found")
@@ -178,6 +215,17 @@ public enum ControlPacket: Equatable, Sendable {
                 transaction: transaction, found: found == 1, candidates: try reader.candidates("candidates"))
         case .rendezvousIntroduce:
             self = .rendezvousIntroduce(session: try reader.u32("session"), candidates: try reader.candidates("candidates"))
+        case .rendezvousCookie:
+            self = .rendezvousCookie(transaction: try reader.bytes(txLength, "txid"), cookie: try reader.bytes(Self.cookieLength, "cookie"))
+        case .handshakeInitWithCookie:
+            let session = try reader.u32("session")
+            let cookie = try reader.bytes(Self.cookieLength, "cookie")
+            let message = reader.rest()
+            guard !message.isEmpty else { throw .truncated(field: "noise message", needed: 1, available: 0) }
+            self = .handshakeInitWithCookie(session: session, cookie: cookie, message: message)
+            return
+        case .handshakeCookie:
+            self = .handshakeCookie(session: try reader.u32("session"), cookie: try reader.bytes(Self.cookieLength, "cookie"))
         }
         try reader.expectEnd("control packet")
     }

@@ -4,7 +4,7 @@
 /// | first byte | meaning |
 /// | --- | --- |
 /// | 0x40-0x4F | a relay packet (`RelayPacket`: DATA, COOKIE, ALLOCATE, JOIN, ...; TURN's ChannelData range) |
-/// | 0x50-0x5F | a Hopline control packet (`ControlPacketType`); this range is unused by STUN (0-3), ZRTP (16-19), DTLS (20-63) and TURN channels (64-79) |
+/// | 0x50-0x61 | a Hopline control packet (`ControlPacketType`); 80-127 is unused by STUN (0-3), ZRTP (16-19), DTLS (20-63), TURN channels (64-79, Hopline's relay packets) and RTP (128-191) |
 /// | 128-191 with second byte 192-223 | SRTCP (RFC 5761 multiplexing) |
 /// | 128-191 otherwise | SRTP |
 /// | anything else | garbage: counted and dropped |
@@ -56,4 +56,11 @@ public enum ControlPacketType: UInt8, Sendable, CaseIterable {
     case rendezvousLookupResult = 0x5D
     /// The rendezvous tells a registered node that a caller wants to reach it, with the caller's candidates.
     case rendezvousIntroduce = 0x5E
+    /// The rendezvous' answer to a lookup without a valid cookie: the cookie to send it again with.
+    case rendezvousCookie = 0x5F
+    /// Noise IK message 1 with the responder's cookie (sent after a `handshakeCookie`).
+    case handshakeInitWithCookie = 0x60
+    /// A busy responder's answer to a message 1 without a valid cookie: no Diffie-Hellman work is done until
+    /// the initiator proves its address with this cookie.
+    case handshakeCookie = 0x61
 }

@@ -78,20 +78,25 @@ public enum ByeReason: UInt8, Sendable, CustomStringConvertible {
 /// The caller's offer, carried in Noise message 1's (encrypted) payload: protocol version, the codec
 /// parameters the caller sends with and would like to receive, and the relay sessions it opened for the call
 /// (relayed candidates with their tokens: the callee joins them as standby paths; encrypted, so only the
-/// callee learns the tokens). Layout: version u8, bitrate u32, frame ms u8, flags u8, then optionally `cands`.
+/// callee learns the tokens), and a timestamp (ms since 1970) that only ever grows per caller, so the callee
+/// refuses a replayed message 1 (WireGuard's TAI64N). Layout: version u8, bitrate u32, frame ms u8, flags u8,
+/// timestamp u64, then optionally `cands`.
 public struct CallOffer: Equatable, Sendable {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     public var bitrate: UInt32
     public var frameMilliseconds: UInt8
     public var forwardErrorCorrection: Bool
     public var discontinuousTransmission: Bool
     /// Relayed candidates only (others are ignored by the callee).
     public var relayCandidates: [Candidate]
+    /// When the offer was made, ms since 1970 (0 in answers, where it means nothing).
+    public var timestamp: UInt64
 
     public init(
         bitrate: UInt32, frameMilliseconds: UInt8, forwardErrorCorrection: Bool, discontinuousTransmission: Bool,
-        relayCandidates: [Candidate] = []
+        relayCandidates: [Candidate] = [], timestamp: UInt64 = 0
     ) {
+        self.timestamp = timestamp
         self.bitrate = bitrate
         self.frameMilliseconds = frameMilliseconds
         self.forwardErrorCorrection = forwardErrorCorrection
@@ -105,6 +110,7 @@ public struct CallOffer: Equatable, Sendable {
         writer.u32(bitrate)
         writer.u8(frameMilliseconds)
         writer.u8((forwardErrorCorrection ? 1 : 0) | (discontinuousTransmission ? 2 : 0))
+        writer.u64(timestamp)
         if !relayCandidates.isEmpty { writer.candidates(relayCandidates) }
         return writer.bytes
     }
@@ -120,6 +126,7 @@ public struct CallOffer: Equatable, Sendable {
         let flags = try reader.u8("flags")
         forwardErrorCorrection = flags & 1 != 0
         discontinuousTransmission = flags & 2 != 0
+        timestamp = try reader.u64("timestamp")
         relayCandidates = reader.remaining > 0 ? try reader.candidates("relay candidates").filter { $0.kind == .relayed } : []
         try reader.expectEnd("offer")
     }

@@ -53,6 +53,14 @@ public struct WireReader {
     }
 
     /// Fails unless every byte was consumed.
+    /// Consumes the rest, which must be zero bytes (padding that keeps a request as large as its answer).
+    public mutating func expectZeroPadding(_ what: StaticString) throws(WireError) {
+        let padding = rest()
+        if let bad = padding.first(where: { $0 != 0 }) {
+            throw .invalidValue(field: "\(what)", value: Int(bad), expected: "zero bytes")
+        }
+    }
+
     public func expectEnd(_ what: StaticString) throws(WireError) {
         guard remaining == 0 else { throw .trailingBytes(what: "\(what)", count: remaining) }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import HoplineCore
 import HoplineNet
 
@@ -18,7 +19,16 @@ extension CallEngine {
             relayCandidates: relayLinks.compactMap { id in
                 guard let link = relays.link(id), let token = link.token else { return nil }
                 return Candidate(kind: .relayed, address: link.relay, relayToken: token.bytes)
-            })
+            },
+            timestamp: nextOfferTimestamp())
+    }
+
+    /// Milliseconds since 1970, and always more than the last offer's (a clock step back cannot make a new
+    /// call look like a replay to a callee that saw the old one).
+    private func nextOfferTimestamp() -> UInt64 {
+        let timestamp = max(UInt64(max(0, Date().timeIntervalSince1970 * 1000)), lastOfferTimestamp + 1)
+        lastOfferTimestamp = timestamp
+        return timestamp
     }
 
     /// Places a call to `peer`: message 1 goes on every path in `targets` (direct addresses, and the relay
@@ -35,6 +45,7 @@ extension CallEngine {
         do {
             handshake = try NoiseIKHandshake.initiator(identity: identity, remote: peer, prologue: Self.prologue)
             let message = try handshake.writeMessage(payload: offer(relayLinks: relayLinks).serialized())
+            call.noiseMessage1 = message
             call.handshakeMessage = ControlPacket.handshakeInit(session: call.session, message: message).serialized()
         } catch {
             throw CallError.setupFailed("cannot start the handshake with \(peer): \(error)")
@@ -50,8 +61,51 @@ extension CallEngine {
         sendHandshake(call)
     }
 
+    /// Message 1 on every target path: with the responder's cookie where it asked for one.
     func sendHandshake(_ call: CallContext) {
-        for target in call.handshakeTargets { environment.send(call.handshakeMessage, on: target) }
+        for target in call.handshakeTargets { sendHandshake(call, on: target) }
+    }
+
+    func sendHandshake(_ call: CallContext, on target: PathKey) {
+        if let cookie = call.handshakeCookies[target] {
+            environment.send(
+                ControlPacket.handshakeInitWithCookie(session: call.session, cookie: cookie, message: call.noiseMessage1)
+                    .serialized(), on: target)
+        } else {
+            environment.send(call.handshakeMessage, on: target)
+        }
+    }
+
+    /// A busy responder asks for its cookie before any DH work: send message 1 again with it, on that path.
+    func handshakeCookieArrived(session: UInt32, cookie: [UInt8], on path: PathKey) {
+        guard let call, call.session == session, call.role == .initiator, call.phase == .handshaking,
+            call.handshakeTargets.contains(path)
+        else { return }
+        call.handshakeCookies[path] = cookie
+        sendHandshake(call, on: path)
+    }
+
+    /// Message 1, with or without a cookie. Retransmissions of the live handshake and refused ones are cheap
+    /// and answered as before; a new one costs DH work, so a responder flooded with them (more than
+    /// `HandshakeLoadMeter.threshold` a second) first answers with a cookie that only the sender's real
+    /// address receives (smaller than message 1), and takes message 1 only when it comes back with it.
+    func handshakeInitReceived(session: UInt32, message: [UInt8], cookie: [UInt8]?, on path: PathKey, at now: ClockInstant) {
+        let known = call?.session == session || refusedHandshakes[session] != nil
+        if !known {
+            let source = path.nextHop.socketAddress
+            if let cookie {
+                guard handshakeCookies.check(cookie, from: source, now: now) else {
+                    environment.counters.handshakeCookiesRejected += 1
+                    return
+                }
+            } else if handshakeLoad.note(at: now) {
+                environment.counters.handshakeCookiesSent += 1
+                let reply = ControlPacket.handshakeCookie(session: session, cookie: handshakeCookies.cookie(for: source, now: now))
+                environment.send(reply.serialized(), on: path)
+                return
+            }
+        }
+        handshakeInitArrived(session: session, message: message, on: path, at: now)
     }
 
     /// A connectivity check from the peer for our handshake: its NAT mapping toward us is open there, so
@@ -63,7 +117,7 @@ extension CallEngine {
             call.paths.add(path)
             environment.event("new path candidate \(path) (peer-reflexive, from a connectivity check)")
         }
-        environment.send(call.handshakeMessage, on: path)
+        sendHandshake(call, on: path)
     }
 
     func handshakeInitArrived(session: UInt32, message: [UInt8], on path: PathKey, at now: ClockInstant) {
@@ -96,6 +150,12 @@ extension CallEngine {
         }
         guard let peer = handshake.remoteNodeID, let offer = try? CallOffer(parsing: payload) else {
             environment.counters.handshakeFailures += 1
+            return
+        }
+        // Message 1 is authenticated as the caller's, but anyone who saw it could send it again: only a newer
+        // timestamp than the caller's last is a new call.
+        guard replayGuard.admit(offer.timestamp, from: peer) else {
+            environment.counters.handshakeReplays += 1
             return
         }
         let answer: CallAnswer

@@ -12,7 +12,7 @@ extension CallEngine {
         call.paths.add(key)
         if call.role == .initiator, call.phase == .handshaking, !call.handshakeTargets.contains(key) {
             call.handshakeTargets.append(key)
-            environment.send(call.handshakeMessage, on: key)
+            sendHandshake(call, on: key)
         }
         if call.transport != nil { sendKeepalive(call, on: key, now: now) }
     }

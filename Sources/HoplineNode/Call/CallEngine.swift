@@ -17,6 +17,14 @@ final class CallEngine {
     var prompt: TerminalPrompt?
     /// Answers already given to handshakes this node refused (busy/not allowed), resent on duplicates.
     var refusedHandshakes: [UInt32: [UInt8]] = [:]
+    /// Refuses replayed message 1s (callee side).
+    var replayGuard = HandshakeReplayGuard()
+    /// Message 1s that would cost DH work, per second: above the threshold the responder asks for cookies.
+    var handshakeLoad = HandshakeLoadMeter()
+    /// The responder's handshake cookies (the caller proves its address before any DH work under load).
+    var handshakeCookies: AddressCookieJar
+    /// The timestamp of this node's last offer (caller side), so the next one is always newer.
+    var lastOfferTimestamp: UInt64 = 0
     /// The session a rendezvous lookup announced, used by the call that follows it.
     var pendingSession: UInt32?
     /// `--play`'s audio, read and resampled once at start (so a bad file fails before any call).
@@ -34,6 +42,7 @@ final class CallEngine {
         self.environment = environment
         self.relays = relays
         self.playSamples = playSamples
+        handshakeCookies = AddressCookieJar(epochSeconds: 60, now: environment.now())
     }
 
     var settings: NodeSettings { environment.settings }
@@ -64,7 +73,11 @@ final class CallEngine {
     func receiveControl(_ packet: ControlPacket, on path: PathKey, at arrival: ClockInstant) -> Bool {
         switch packet {
         case .handshakeInit(let session, let message):
-            handshakeInitArrived(session: session, message: message, on: path, at: arrival)
+            handshakeInitReceived(session: session, message: message, cookie: nil, on: path, at: arrival)
+        case .handshakeInitWithCookie(let session, let cookie, let message):
+            handshakeInitReceived(session: session, message: message, cookie: cookie, on: path, at: arrival)
+        case .handshakeCookie(let session, let cookie):
+            handshakeCookieArrived(session: session, cookie: cookie, on: path)
         case .handshakeResponse(let session, let message):
             handshakeResponseArrived(session: session, message: message, on: path, at: arrival)
         case .handshakeRefused(let session, let reason):

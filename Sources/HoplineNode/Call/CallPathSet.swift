@@ -5,7 +5,8 @@ import HoplineCore
 /// tested exactly on a virtual clock.
 ///
 /// Policy: a path is alive while it keeps being heard: within `mediaSilenceMilliseconds` while the peer's
-/// media flows on it, within `idleSilenceMilliseconds` otherwise (probes and keepalives only). The active
+/// media flows on it (a run of media packets, the last one at most `mediaRecencyMilliseconds` before the
+/// last packet heard), within `idleSilenceMilliseconds` otherwise (probes and keepalives only). The active
 /// path moves when it dies (to the best live path), when a direct path is alive while on a relay (direct
 /// first, no gap: the direct path was already heard), when another relay is clearly faster, and (on the
 /// callee) to the path the caller's media arrives on, so both ends converge on one path.
@@ -23,15 +24,20 @@ struct CallPathSet {
         var unheardProbeMilliseconds: Double = 1_000
         /// Another relay must be at least this much faster (RTT) to take over a live one.
         var fasterRelayMarginMilliseconds: Double = 50
-        /// Media packets in a row on a path before its media silence rule applies.
+        /// Media packets in a run (no gap over `mediaRunGapMilliseconds`) before a path's media silence rule
+        /// applies.
         var mediaRunForFastDetection = 3
+        var mediaRunGapMilliseconds: Double = 200
+        /// The media rule holds while the last media packet came at most this long before the last packet of
+        /// any kind (a keepalive just before an outage does not slow its detection; a pause in media does).
+        var mediaRecencyMilliseconds: Double = 100
     }
 
     struct Path: Equatable {
         let key: PathKey
         var lastHeard: ClockInstant?
         var lastMediaHeard: ClockInstant?
-        /// Media packets heard in a row (a probe or keepalive in between resets it).
+        /// Media packets heard in the current run (a gap of more than `mediaRunGapMilliseconds` starts a new one).
         var mediaRun = 0
         /// When the last probe (keepalive) went out on it.
         var lastSent: ClockInstant?
@@ -87,14 +93,15 @@ struct CallPathSet {
     /// An authenticated packet arrived on `key` (adding the path if new: a peer-reflexive direct path).
     mutating func heard(_ key: PathKey, at now: ClockInstant, media: Bool) {
         add(key)
-        paths[key]?.lastHeard = now
-        paths[key]?.packetsHeard += 1
+        guard var path = paths[key] else { return }
+        path.lastHeard = now
+        path.packetsHeard += 1
         if media {
-            paths[key]?.lastMediaHeard = now
-            paths[key]?.mediaRun += 1
-        } else {
-            paths[key]?.mediaRun = 0
+            let continues = path.lastMediaHeard.map { now.milliseconds(since: $0) <= policy.mediaRunGapMilliseconds } ?? false
+            path.mediaRun = continues ? path.mediaRun + 1 : 1
+            path.lastMediaHeard = now
         }
+        paths[key] = path
     }
 
     /// A probe (keepalive) went out on `key`.
@@ -127,8 +134,10 @@ struct CallPathSet {
     }
 
     private func silenceLimit(_ path: Path) -> Double {
-        let mediaFlowing = path.mediaRun >= policy.mediaRunForFastDetection && path.lastMediaHeard == path.lastHeard
-        return mediaFlowing ? policy.mediaSilenceMilliseconds : policy.idleSilenceMilliseconds
+        guard let media = path.lastMediaHeard, let heard = path.lastHeard, path.mediaRun >= policy.mediaRunForFastDetection,
+            heard.milliseconds(since: media) <= policy.mediaRecencyMilliseconds
+        else { return policy.idleSilenceMilliseconds }
+        return policy.mediaSilenceMilliseconds
     }
 
     /// Live paths, best first: direct before relayed, then by RTT (unmeasured last), then by age.

@@ -28,6 +28,10 @@ public struct NodeSettings: Sendable {
     /// Live devices when no file is given (`--input-device`, `--output-device`; nil: the default device).
     public var inputDevice: String?
     public var outputDevice: String?
+    /// `--no-microphone`: send silence instead of the microphone when no `--play` file is given.
+    public var noMicrophone: Bool
+    /// `--no-speaker`: drop what arrives instead of playing it when no `--record` file is given.
+    public var noSpeaker: Bool
     /// Whether to draw the once-a-second status line (stderr must also be a terminal).
     public var showStatusLine: Bool
     /// How long a silent peer is given before the call is declared dead (keepalives go once a second).
@@ -42,7 +46,8 @@ public struct NodeSettings: Sendable {
         jitterBufferMode: LoopbackOptions.JitterBufferMode = .adaptive, jitterTargetMilliseconds: Double = 20,
         playoutPeriodMilliseconds: Int = 10, playPath: String? = nil, recordPath: String? = nil,
         durationSeconds: Double? = nil, statsPath: String? = nil, rendezvous: PeerAddress? = nil, relays: [PeerAddress] = [],
-        inputDevice: String? = nil, outputDevice: String? = nil, showStatusLine: Bool = true,
+        inputDevice: String? = nil, outputDevice: String? = nil, noMicrophone: Bool = false, noSpeaker: Bool = false,
+        showStatusLine: Bool = true,
         peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60
     ) {
         self.bind = bind
@@ -58,6 +63,8 @@ public struct NodeSettings: Sendable {
         self.relays = relays
         self.inputDevice = inputDevice
         self.outputDevice = outputDevice
+        self.noMicrophone = noMicrophone
+        self.noSpeaker = noSpeaker
         self.showStatusLine = showStatusLine
         self.peerTimeoutSeconds = peerTimeoutSeconds
         self.answerTimeoutSeconds = answerTimeoutSeconds

@@ -2,27 +2,28 @@ import Foundation
 import HoplineNet
 import TOMLKit
 
-/// The text of an identity file: a small TOML document with the two private keys in base64.
+/// The text of an identity file: a small TOML document with the identity's seed in base64.
 ///
 /// ```toml
 /// # Hopline node identity. Secret: anyone with this file can act as this node. Keep it mode 0600.
-/// format = 1
-/// node_id = "hl-..."                  # derived from x25519_private_key; checked on load
-/// x25519_private_key = "BASE64"       # Curve25519 key agreement, 32 bytes
-/// ed25519_private_key = "BASE64"      # Ed25519 signing, 32 bytes
+/// format = 2
+/// node_id = "hl-..."                  # derived from seed; checked on load
+/// seed = "BASE64"                     # 32 bytes: the Ed25519 signing key; the X25519 key is derived from it
 /// ```
+///
+/// Format 1 (two independent keys, so the node ID did not bind the signing key) is refused with what to do.
 enum IdentityFile {
-    static let format = 1
+    static let format = 2
     static let maximumSize = 16 * 1024
 
     static func text(of identity: NodeIdentity) -> String {
         """
         # Hopline node identity. Secret: anyone with this file can act as this node. Keep it mode 0600.
-        # The node ID is derived from x25519_private_key; `hopline id` prints it.
+        # One seed: the Ed25519 signing key, from which the X25519 key and the node ID are derived, so the node
+        # ID binds both. `hopline id` prints it.
         format = \(format)
         node_id = "\(identity.nodeID)"
-        x25519_private_key = "\(Data(identity.keyAgreementPrivateKeyBytes).base64EncodedString())"
-        ed25519_private_key = "\(Data(identity.signingPrivateKeyBytes).base64EncodedString())"
+        seed = "\(Data(identity.seedBytes).base64EncodedString())"
 
         """
     }
@@ -37,21 +38,21 @@ enum IdentityFile {
         } catch {
             throw .malformed(path: path, reason: "TOML syntax error: \(error)")
         }
-        let known: Set<String> = ["format", "node_id", "x25519_private_key", "ed25519_private_key"]
-        for key in table.keys where !known.contains(key) {
-            throw .malformed(path: path, reason: "unknown key '\(key)' (expected \(known.sorted().joined(separator: ", ")))")
-        }
         guard let format = table["format"]?.int else {
             throw .malformed(path: path, reason: "missing or non-integer 'format' (expected format = \(Self.format))")
         }
+        if format == 1 { throw .outdatedFormat(path: path) }
         guard format == Self.format else {
             throw .malformed(path: path, reason: "format \(format) is not supported (expected \(Self.format))")
         }
-        let keyAgreement = try key("x25519_private_key", in: table, path: path)
-        let signing = try key("ed25519_private_key", in: table, path: path)
+        let known: Set<String> = ["format", "node_id", "seed"]
+        for key in table.keys where !known.contains(key) {
+            throw .malformed(path: path, reason: "unknown key '\(key)' (expected \(known.sorted().joined(separator: ", ")))")
+        }
+        let seed = try key("seed", in: table, path: path)
         let identity: NodeIdentity
         do {
-            identity = try NodeIdentity(keyAgreementPrivateKey: keyAgreement, signingPrivateKey: signing)
+            identity = try NodeIdentity(seed: seed)
         } catch {
             throw .malformed(path: path, reason: error.description)
         }

@@ -126,9 +126,15 @@ extension NodeCore {
             }
             let session = calls.pendingSession ?? UInt32.random(in: 1 ... .max)
             calls.pendingSession = session
-            let response = request(to: rendezvous, timeout: 3, wait: wait) {
-                .rendezvousLookup(transaction: $0, target: id.publicKey, session: session, candidates: candidates)
+            // The rendezvous serves a lookup only with its cookie (proof that this address asked): the first
+            // lookup gets the cookie, the second one the answer.
+            func lookup(cookie: [UInt8]) -> ControlPacket? {
+                request(to: rendezvous, timeout: 3, wait: wait) {
+                    .rendezvousLookup(transaction: $0, cookie: cookie, target: id.publicKey, session: session, candidates: candidates)
+                }
             }
+            var response = lookup(cookie: ControlPacket.noCookie)
+            if case .rendezvousCookie(_, let cookie)? = response { response = lookup(cookie: cookie) }
             guard case .rendezvousLookupResult(_, let found, let theirs)? = response else {
                 throw CallError.rendezvousUnreachable("\(rendezvous)", seconds: 3)
             }

@@ -80,14 +80,15 @@ final class NodeCore {
                 environment.counters.malformedControl += 1
                 return
             }
-            handleControl(packet, on: path, at: arrival)
+            handleControl(packet, length: bytes.count, on: path, at: arrival)
         }
     }
 
-    private func handleControl(_ packet: ControlPacket, on path: PathKey, at arrival: ClockInstant) {
+    private func handleControl(_ packet: ControlPacket, length: Int, on path: PathKey, at arrival: ClockInstant) {
         switch packet {
         case .bindResponse(let transaction, _), .identityResponse(let transaction, _),
-            .rendezvousLookupResult(let transaction, _, _), .connectivityCheckResponse(let transaction, _, _):
+            .rendezvousLookupResult(let transaction, _, _), .connectivityCheckResponse(let transaction, _, _),
+            .rendezvousCookie(let transaction, _):
             if pendingResponses.keys.contains(transaction) { pendingResponses[transaction] = packet }
             return
         default:
@@ -98,7 +99,7 @@ final class NodeCore {
             if !calls.receiveControl(packet, on: path, at: arrival) { environment.counters.garbage += 1 }
             return
         }
-        if responder.answer(packet, from: source) {
+        if responder.answer(packet, from: source, requestLength: length) {
             // A check may also be the callee punching toward our handshake: a new path for it.
             if case .connectivityCheck = packet { _ = calls.receiveControl(packet, on: path, at: arrival) }
             return
@@ -113,6 +114,7 @@ final class NodeCore {
 
     func tick(now: ClockInstant) {
         for event in relays.tick(now: now) { calls.relayEvent(event, at: now) }
+        relays.leaveOrphans(keeping: calls.call?.session ?? calls.pendingSession, now: now)
         calls.tick(now: now)
         registration?.tick(now: now)
     }

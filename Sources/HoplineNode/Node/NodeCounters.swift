@@ -18,6 +18,12 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var sealedRejected = 0
     /// Handshake messages that could not be read (wrong key, tampering, garbage).
     public var handshakeFailures = 0
+    /// Message 1s whose offer timestamp was not newer than the caller's last (replays): ignored.
+    public var handshakeReplays = 0
+    /// Message 1s answered with a cookie instead of DH work (the node was flooded with them).
+    public var handshakeCookiesSent = 0
+    /// Message 1s whose cookie was wrong or stale: dropped without DH work.
+    public var handshakeCookiesRejected = 0
     /// Calls refused because one was already in progress.
     public var busyRefusals = 0
     /// SRTP packets accepted into the media receiver.
@@ -26,6 +32,8 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var malformedRelay = 0
     /// Relay DATA for a session this node does not hold (from a stranger, or after it left).
     public var relayUnmatched = 0
+    /// Requests not padded to at least their answer's size: not answered (no reflection amplification).
+    public var unpaddedRequests = 0
 
     public init() {}
 }
@@ -37,6 +45,8 @@ public struct RendezvousCounters: Equatable, Sendable, Codable {
     public var lookups = 0
     public var lookupsNotFound = 0
     public var introductions = 0
+    /// Lookups without a valid cookie, answered with one (smaller than the lookup) instead of being served.
+    public var cookieChallenges = 0
     /// Nodes currently registered.
     public var registered = 0
 

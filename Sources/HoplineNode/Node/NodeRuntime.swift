@@ -36,6 +36,8 @@ public final class NodeRuntime {
         } catch {
             throw CallError.setupFailed("\(error)")
         }
+        // The devices a call will need are checked now, before any call is placed or answered.
+        try CallAudioPlan(settings: settings).checkDevices()
         let playSamples = try settings.playPath.map { path in
             do { return try FileAudioSource.load(path: path) } catch { throw CallError.invalidArgument("--play: \(error)") }
         }

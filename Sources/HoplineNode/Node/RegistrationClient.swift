@@ -72,7 +72,16 @@ final class RegistrationClient {
         reflexive = observed
     }
 
-    /// Punches toward each direct candidate; joins each relayed one (the caller's relay sessions).
+    /// Checks toward one address the rendezvous vouches for (the lookup's source, proven by its cookie).
+    static let provenPunches = 10
+    /// Checks toward an address the caller only claims (a host candidate): few, so a lookup that names a
+    /// victim's address makes this node send it less than the lookup itself weighed.
+    static let claimedPunches = 2
+    /// Distinct addresses punched for one introduction, at most.
+    static let maximumPunchTargets = 8
+
+    /// Punches toward the direct candidates (paced 100 ms apart per address, capped); joins each relayed one
+    /// (the caller's relay sessions).
     private func introduced(session: UInt32, candidates: [Candidate]) {
         environment.event("rendezvous introduces a caller with candidates \(candidates.map { "\($0)" }.joined(separator: ", "))")
         punches.removeAll()
@@ -81,8 +90,9 @@ final class RegistrationClient {
             if candidate.kind == .relayed {
                 guard let bytes = candidate.relayToken, let token = try? RelayToken(parsing: bytes) else { continue }
                 relays.join(candidate.address, token: token, side: .callee, callSession: session, now: now)
-            } else {
-                punches.append(Punch(session: session, target: candidate.address, triesLeft: 10, next: now))
+            } else if !punches.contains(where: { $0.target == candidate.address }), punches.count < Self.maximumPunchTargets {
+                let tries = candidate.kind == .serverReflexive ? Self.provenPunches : Self.claimedPunches
+                punches.append(Punch(session: session, target: candidate.address, triesLeft: tries, next: now))
             }
         }
         tickPunches(now: now)

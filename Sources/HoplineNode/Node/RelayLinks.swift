@@ -52,6 +52,7 @@ final class RelayLinks {
         var nextSend: ClockInstant
         var lastSent: ClockInstant
         var refreshAt: ClockInstant?
+        let opened: ClockInstant
 
         var isSettled: Bool {
             switch state {
@@ -108,7 +109,8 @@ final class RelayLinks {
     ) -> Int {
         let id = nextID
         nextID += 1
-        var link = Link(id: id, relay: relay, purpose: purpose, callSession: callSession, nextSend: now, lastSent: now)
+        var link = Link(
+            id: id, relay: relay, purpose: purpose, callSession: callSession, nextSend: now, lastSent: now, opened: now)
         link.token = token
         links[id] = link
         sendDue(id, now: now)
@@ -138,6 +140,18 @@ final class RelayLinks {
     }
 
     func link(_ id: Int) -> Link? { links[id] }
+
+    /// Sessions no call took up (an introduction whose handshake never came, a call refused as busy) are
+    /// left once they are `orphanSeconds` old, so nothing is refreshed forever.
+    static let orphanSeconds = 30.0
+
+    func leaveOrphans(keeping callSession: UInt32?, now: ClockInstant) {
+        for link in links.values where link.callSession != callSession
+            && now.milliseconds(since: link.opened) > Self.orphanSeconds * 1000
+        {
+            leave(link.id)
+        }
+    }
 
     /// The link for a relay session this node has joined (also while it refreshes or re-proves it).
     func joinedLink(relay: PeerAddress, channel: UInt32) -> Link? {

@@ -45,7 +45,7 @@ public final class RendezvousResponder: @unchecked Sendable {
                 services.environment.counters.malformedControl += 1
                 return
             }
-            if services.responder.answer(packet, from: datagram.source) { return }
+            if services.responder.answer(packet, from: datagram.source, requestLength: datagram.bytes.count) { return }
             if services.rendezvous.serve(packet, from: datagram.source, at: datagram.arrival) { return }
             services.environment.counters.garbage += 1
         }

@@ -2,7 +2,7 @@ import HoplineCore
 import HoplineNet
 
 /// The registrations a node holds while serving as rendezvous: node static key -> its candidates (with the
-/// reflexive address the registration came from), its pinned signing key and when it expires.
+/// reflexive address the registration came from), its signing key (bound to the node ID) and when it expires.
 ///
 /// Bounded (`capacity` entries; expired ones are dropped first, then the registration is refused), so a
 /// flood of registrations cannot exhaust memory. Not thread-safe: owned by the node's loop thread.
@@ -19,17 +19,19 @@ struct RendezvousTable {
     let capacity = 4_096
     private(set) var entries: [[UInt8]: Entry] = [:]
 
-    enum Refusal: Error { case badSignature, replayed, keyPinned, full }
+    enum Refusal: Error { case badSignature, unboundKey, replayed, full }
 
-    /// Checks and stores a registration that arrived from `observed` at `now`.
+    /// Checks and stores a registration that arrived from `observed` at `now`: its signing key must be the
+    /// one the node ID binds (so nobody else can register, or squat, that ID), its signature must hold, and
+    /// its timestamp must be newer than the live registration's.
     mutating func register(_ registration: RendezvousRegistration, observed: PeerAddress, now: ClockInstant) throws(Refusal) {
-        guard registration.staticKey.count == ControlPacket.keyLength,
-            NodeIdentity.verify(
-                signature: registration.signature, for: registration.signedBytes, signingPublicKey: registration.signingKey)
+        guard let nodeID = try? NodeID(publicKeyBytes: registration.staticKey),
+            NodeIdentity.binds(signingKey: registration.signingKey, to: nodeID)
+        else { throw .unboundKey }
+        guard NodeIdentity.verify(
+            signature: registration.signature, for: registration.signedBytes, signingPublicKey: registration.signingKey)
         else { throw .badSignature }
         if let existing = entries[registration.staticKey], existing.expires > now {
-            // Until it expires, a registration's signing key is pinned: another key cannot take the node ID over.
-            guard existing.signingKey == registration.signingKey else { throw .keyPinned }
             guard registration.timestamp > existing.timestamp else { throw .replayed }
         }
         if entries[registration.staticKey] == nil && entries.count >= capacity {

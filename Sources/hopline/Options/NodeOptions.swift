@@ -13,22 +13,9 @@ struct NodeNetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
     var identity: String?
 
-    @Option(name: .customLong("relay"), help: ArgumentHelp("A volunteer relay calls may go through (repeatable; adds to [relay] candidates).", valueName: "host:port"))
-    var relays: [String] = []
-
     func validate() throws {
         if let bind { _ = try parse(bind, flag: "--bind") }
         if let rendezvous { _ = try parse(rendezvous, flag: "--rendezvous") }
-        for relay in relays { _ = try parse(relay, flag: "--relay") }
-    }
-
-    /// `--relay` flags, then the configuration's candidates, without repeats.
-    func relayAddresses(configured: [PeerAddress]) throws -> [PeerAddress] {
-        var list: [PeerAddress] = []
-        for address in try relays.map({ try parse($0, flag: "--relay") }) + configured where !list.contains(address) {
-            list.append(address)
-        }
-        return list
     }
 
     func bindAddress(default fallback: String) throws -> PeerAddress { try parse(bind ?? fallback, flag: "--bind") }
@@ -60,12 +47,34 @@ struct NodeNetworkOptions: ParsableArguments {
         }
     }
 
-    private func parse(_ text: String, flag: String) throws -> PeerAddress {
-        do {
-            return try PeerAddress(parsing: text)
-        } catch {
-            throw ValidationError("\(flag): \(error)")
+    private func parse(_ text: String, flag: String) throws -> PeerAddress { try parseAddress(text, flag: flag) }
+}
+
+/// Parses a `HOST:PORT` flag value; the error names the flag.
+func parseAddress(_ text: String, flag: String) throws -> PeerAddress {
+    do {
+        return try PeerAddress(parsing: text)
+    } catch {
+        throw ValidationError("\(flag): \(error)")
+    }
+}
+
+/// `hopline call`'s relays: the calls this node places open sessions on the best two (the callee joins them).
+struct CallRelayOptions: ParsableArguments {
+    @Option(name: .customLong("relay"), help: ArgumentHelp("A volunteer relay the call may go through (repeatable; before [relay] candidates).", valueName: "host:port"))
+    var relays: [String] = []
+
+    func validate() throws {
+        for relay in relays { _ = try parseAddress(relay, flag: "--relay") }
+    }
+
+    /// `--relay` flags, then the configuration's candidates, without repeats.
+    func addresses(configured: [PeerAddress]) throws -> [PeerAddress] {
+        var list: [PeerAddress] = []
+        for address in try relays.map({ try parseAddress($0, flag: "--relay") }) + configured where !list.contains(address) {
+            list.append(address)
         }
+        return list
     }
 }
 
@@ -95,6 +104,12 @@ struct CallMediaOptions: ParsableArguments {
     @Option(name: .customLong("jitter-buffer"), help: ArgumentHelp("Jitter buffer: adaptive or fixed (default from the config: adaptive).", valueName: "mode"))
     var jitterBufferMode: LoopbackOptions.JitterBufferMode?
 
+    @Flag(name: .customLong("no-microphone"), help: "Send silence instead of the microphone (no input device needed).")
+    var noMicrophone = false
+
+    @Flag(name: .customLong("no-speaker"), help: "Drop what arrives instead of playing it (no output device needed).")
+    var noSpeaker = false
+
     @Flag(name: .customLong("no-status"), help: "Do not draw the once-a-second status line.")
     var noStatus = false
 
@@ -107,6 +122,12 @@ struct CallMediaOptions: ParsableArguments {
         }
         if play != nil && inputDevice != nil { throw ValidationError("--play and --input-device exclude each other") }
         if record != nil && outputDevice != nil { throw ValidationError("--record and --output-device exclude each other") }
+        if noMicrophone && (play != nil || inputDevice != nil) {
+            throw ValidationError("--no-microphone excludes --play and --input-device")
+        }
+        if noSpeaker && (record != nil || outputDevice != nil) {
+            throw ValidationError("--no-speaker excludes --record and --output-device")
+        }
     }
 }
 
@@ -124,8 +145,8 @@ extension NodeSettings {
             playoutPeriodMilliseconds: configuration.playoutPeriodMilliseconds,
             playPath: media.play, recordPath: media.record, durationSeconds: media.duration, statsPath: media.stats,
             rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
-            relays: try network.relayAddresses(configured: configuration.relayCandidates),
-            inputDevice: media.inputDevice, outputDevice: media.outputDevice, showStatusLine: !media.noStatus,
+            inputDevice: media.inputDevice, outputDevice: media.outputDevice, noMicrophone: media.noMicrophone,
+            noSpeaker: media.noSpeaker, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
     }
 }

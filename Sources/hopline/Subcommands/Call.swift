@@ -11,7 +11,9 @@ extension Hopline {
                 NAME is looked up in the contacts file. A bare NODE-ID is found through --rendezvous (both sides \
                 then punch through their NATs). NODE-ID@HOST:PORT calls that address and proves it is that node. \
                 A bare HOST:PORT first asks the node there for its ID and trusts it on first use (with a \
-                warning). Without --play the microphone is sent; without --record the speaker plays. Ctrl-C \
+                warning). With --relay (or [relay] candidates) the call opens sessions on the two best relays: \
+                one carries the call when no direct path works, the other stands by to take over if that path \
+                dies. Without --play the microphone is sent; without --record the speaker plays. Ctrl-C \
                 hangs up.
                 """)
 
@@ -20,6 +22,9 @@ extension Hopline {
 
         @OptionGroup(title: "Network")
         var network: NodeNetworkOptions
+
+        @OptionGroup(title: "Relays")
+        var relay: CallRelayOptions
 
         @OptionGroup(title: "Audio and statistics")
         var media: CallMediaOptions
@@ -31,8 +36,10 @@ extension Hopline {
         var config: ConfigOption
 
         func run() throws {
-            let settings = try NodeSettings(
-                network: network, media: media, codec: codec, configuration: try config.load(), defaultBind: "0.0.0.0:0")
+            let configuration = try config.load()
+            var settings = try NodeSettings(
+                network: network, media: media, codec: codec, configuration: configuration, defaultBind: "0.0.0.0:0")
+            settings.relays = try relay.addresses(configured: configuration.relayCandidates)
             let resolved = try resolveTarget()
             let node = try network.startNode(settings)
             do {

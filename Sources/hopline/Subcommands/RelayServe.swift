@@ -27,26 +27,38 @@ extension Hopline.Relay {
         @Flag(name: .customLong("no-status"), help: "No per-second status line, even on a terminal.")
         var noStatus = false
 
+        @Option(help: ArgumentHelp("Identity file: the node ID the relay answers as a rendezvous (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
+        var identity: String?
+
         @OptionGroup
         var config: ConfigOption
-
-        /// Where the node layer will plug its bind/identity/rendezvous services (non-relay datagrams on the
-        /// relay's port). Until then such datagrams get no answer and are counted as `dropped_not_relay`.
-        static let nonRelayService: (@Sendable (InboundDatagram) -> Void)? = nil
 
         func run() throws {
             let stop = StopSignals()  // before any thread starts, so every thread inherits the blocked mask
             let settings = try relay.settings(config.load().relay)
+            // Every relay is also a rendezvous node: bind, identity and rendezvous packets on its port get
+            // the answers any node gives.
+            let nodeIdentity: NodeIdentity
+            do {
+                let (loaded, created) = try IdentityStore.loadOrCreate(path: identity)
+                if created { writeToStderr("created a new identity: node ID \(loaded.nodeID)\n") }
+                nodeIdentity = loaded
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let rendezvous = RendezvousResponder(identity: nodeIdentity)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             defer { try? group.syncShutdownGracefully() }
             let running: RunningRelay
             do {
-                running = try RunningRelay.start(settings, group: group, nonRelaySink: Self.nonRelayService)
+                running = try RunningRelay.start(settings, group: group) { rendezvous.handle($0) }
             } catch {
                 throw CLIError("\(error)")
             }
             defer { running.close() }
+            rendezvous.attach(to: running.server)
             emit("relay listening on \(running.server.localAddress) (\(settings.summary))")
+            emit("rendezvous on the same port as \(nodeIdentity.nodeID)")
             if let endpoint = running.endpoint { emit("metrics at http://\(endpoint.localAddress)/metrics") }
 
             let start = DispatchTime.now()
@@ -79,10 +91,12 @@ extension Hopline.Relay {
                 }
             }
             let final = running.server.statistics
+            let served = rendezvous.counters.rendezvous
             emit("relay stopped after \(elapsed(since: start)): \(outcome), \(final.sessionsActive) session(s) left; "
                 + "\(final.packetsForwarded) packets (\(final.bytesForwarded) bytes) forwarded, "
                 + "\(final.sessionsCreated) session(s) created, \(final.totalDrops) dropped, \(final.totalRefusals) refused, "
-                + "\(final.rateLimitHits) rate-limited")
+                + "\(final.rateLimitHits) rate-limited; as rendezvous \(served.registrations) registration(s), "
+                + "\(served.lookups) lookup(s)")
         }
 
         static func statusLine(_ now: RelayStatistics, previous: RelayStatistics, capacity: Int, elapsed: String) -> String {
