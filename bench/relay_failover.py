@@ -432,8 +432,10 @@ class Ports:
 
 
 def start_relay(args, workdir, name, port, extra=()):
+    # --identity: a relay is also a rendezvous node with an identity; keep it in this run's files (not ~/.config)
     relay = Child(name, [args.hopline, "relay", "--listen", f"127.0.0.1:{port}", "--allow-loopback-peers",
-                         "--no-status", "--drain-timeout", "1", *extra], workdir, nice=args.nice)
+                         "--no-status", "--drain-timeout", "1", "--identity", os.path.join(workdir, name + ".id"),
+                         *extra], workdir, nice=args.nice)
     if not relay.wait_for("relay listening on", 20):
         raise RuntimeError(f"{name} did not start: {relay.text(5)}")
     return relay

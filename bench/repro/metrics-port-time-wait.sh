@@ -7,10 +7,11 @@ set -u
 H=$(realpath "${HOPLINE:-.build-failover/release/hopline}")
 [ "${IN_NS:-}" = 1 ] || exec env IN_NS=1 HOPLINE="$H" unshare --net -- "$0" "$@"
 ip link set lo up
-"$H" relay --listen 127.0.0.1:5001 --no-status --metrics 127.0.0.1:9001 > /dev/null 2>&1 &
+D=$(mktemp -d); trap 'rm -rf "$D"' EXIT
+"$H" relay --listen 127.0.0.1:5001 --no-status --metrics 127.0.0.1:9001 --identity "$D/r.id" > /dev/null 2>&1 &
 sleep 0.5
 python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9001/metrics").read()'
 kill %1; wait
 ss -tan | grep 9001 | sed 's/^/ss: /'
 echo "restart on another relay port, same metrics port:"
-timeout 3 "$H" relay --listen 127.0.0.1:5011 --no-status --metrics 127.0.0.1:9001 2>&1 | head -2
+timeout 3 "$H" relay --listen 127.0.0.1:5011 --no-status --metrics 127.0.0.1:9001 --identity "$D/r.id" 2>&1 | head -2
