@@ -626,8 +626,12 @@ def run_failover(args, out_dir, workdir, result):
     ports = Ports(args.base_port)
     p_rz = ports.take()
     rendezvous = f"127.0.0.1:{p_rz}"
+    # The rendezvous is a node with no call of its own: no audio devices (newer builds check them up front).
+    help_text = subprocess.run([args.hopline, "listen", "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, timeout=30).stdout
+    headless = ["--no-microphone", "--no-speaker"] if "--no-microphone" in help_text else []
     rz = Child("rendezvous", [args.hopline, "listen", "--identity", os.path.join(workdir, "rz.id"), "--bind",
-                              rendezvous, "--no-status"], workdir, nice=args.nice)
+                              rendezvous, "--no-status", *headless], workdir, nice=args.nice)
     if not rz.wait_for("] listening on", 20):
         raise RuntimeError(f"rendezvous did not start: {rz.text(5)}")
     trials = []
