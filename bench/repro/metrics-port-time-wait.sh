@@ -2,7 +2,8 @@
 # Repro (found by make bench-failover): after one scrape of a relay's --metrics endpoint, a relay restarted within ~60 s
 # on the same metrics address fails with "HOST:PORT is already in use" (the TCP listener does not set SO_REUSEADDR; the
 # scrape left the server side in TIME-WAIT), and the message does not say it is the metrics port, not the relay's.
-# Runs in a private network namespace (unshare --net). Usage (root): bench/repro/metrics-port-time-wait.sh
+# Seen with relay-server at 5ebd254; no longer reproduces after merging main f513690 (the restart works): kept as a
+# regression check. Runs in a private network namespace (unshare --net). Usage (root): bench/repro/metrics-port-time-wait.sh
 set -u
 H=$(realpath "${HOPLINE:-.build-failover/release/hopline}")
 [ "${IN_NS:-}" = 1 ] || exec env IN_NS=1 HOPLINE="$H" unshare --net -- "$0" "$@"
