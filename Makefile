@@ -5,6 +5,7 @@
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 #   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
+#   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -33,11 +34,16 @@ RELAY_SCRATCH ?= .build-bench
 RELAY_PYTHON ?= python3
 RELAY_ARGS ?=
 RELAY_CFLAGS := -O2 -Wall -Wextra
+# bench-failover: the bench venv (numpy, scipy, pesq), gcc + libssl-dev for the load generator, util-linux (unshare,
+# taskset), iproute2 and nftables (a private network namespace whose loopback firewall blocks the direct path).
+FAILOVER_PACKAGES := $(BENCH_PACKAGES) gcc libc6-dev libssl-dev util-linux iproute2 nftables
+FAILOVER_SCRATCH ?= .build-failover
+FAILOVER_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-venv soak build deps-build deps-test \
-	deps-bench deps-quality deps-relay check-swift clean
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-venv soak build deps-build \
+	deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -86,6 +92,15 @@ bench-relay-tools: deps-relay
 	gcc $(RELAY_CFLAGS) -o bench/out/cforward bench/relay/cforward.c
 	gcc $(RELAY_CFLAGS) -o bench/out/loadgen bench/relay/loadgen.c -lcrypto
 
+# Relay failover and own-call quality under relay load (bench/README.md, "make bench-failover"): ~5 min after the
+# build. FAILOVER_ARGS passes options to bench/relay_failover.py (e.g. FAILOVER_ARGS="--trials 20").
+bench-failover: deps-failover check-swift bench-venv
+	$(SWIFT) build -c release --product hopline --scratch-path $(FAILOVER_SCRATCH)
+	@mkdir -p bench/out
+	gcc $(RELAY_CFLAGS) -o bench/out/loadgen bench/relay/loadgen.c -lcrypto
+	$(BENCH_VENV)/bin/python bench/relay_failover.py --hopline $(FAILOVER_SCRATCH)/release/hopline \
+		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
+
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
 
@@ -99,6 +114,8 @@ deps-quality:
 	@scripts/ensure-debian-packages.sh $(QUALITY_PACKAGES)
 deps-relay:
 	@scripts/ensure-debian-packages.sh $(RELAY_PACKAGES)
+deps-failover:
+	@scripts/ensure-debian-packages.sh $(FAILOVER_PACKAGES)
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }
