@@ -4,6 +4,7 @@
 #   make bench  the codec/pipeline benchmark (bench/README.md)
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 #   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
+#   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
 
@@ -42,7 +43,7 @@ FAILOVER_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-venv soak build deps-build \
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak build deps-build \
 	deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
 
 demo: deps-build check-swift
@@ -100,6 +101,11 @@ bench-failover: deps-failover check-swift bench-venv
 	gcc $(RELAY_CFLAGS) -o bench/out/loadgen bench/relay/loadgen.c -lcrypto
 	$(BENCH_VENV)/bin/python bench/relay_failover.py --hopline $(FAILOVER_SCRATCH)/release/hopline \
 		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
+
+# The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood").
+bench-flood: deps-bench check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
+	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5
 
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
