@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // sendmmsg(2), which Glibc's Swift module hides: one C function for the relay's batched sends.
+        .target(name: "CSocketBatch"),
 
         .target(name: "HoplineCore", swiftSettings: strict),
         .target(name: "HoplineCodec", dependencies: ["HoplineCore", "COpus"], swiftSettings: strict),
@@ -57,7 +59,7 @@ let package = Package(
         .target(
             name: "HoplineRelay",
             dependencies: [
-                "HoplineCore", "HoplineNet",
+                "HoplineCore", "HoplineNet", "CSocketBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

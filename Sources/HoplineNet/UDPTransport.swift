@@ -36,7 +36,7 @@ public final class UDPTransport: DatagramTransport {
         let counters = TransportCounters()
         // No SO_REUSEADDR: a port is one node's. A second node on a taken port fails here, instead of the two
         // silently splitting the incoming packets.
-        let descriptor = try boundSocket(address, receiveBufferBytes: receiveBufferBytes)
+        let descriptor = try UDPTransport.boundSocket(address, bufferBytes: receiveBufferBytes)
         // Vector reads (recvmmsg, 16 datagrams a call); NIO splits one receive buffer evenly between them, so
         // each gets a whole 2 KiB.
         let bootstrap = DatagramBootstrap(group: group)
@@ -65,25 +65,6 @@ public final class UDPTransport: DatagramTransport {
         return transport
     }
 
-    /// A non-blocking UDP socket bound to `address`, with its receive buffer set.
-    private static func boundSocket(_ address: PeerAddress, receiveBufferBytes: Int) throws -> CInt {
-        let family = address.socketAddress.protocol.rawValue
-        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else {
-            throw TransportError.bindFailed(address: address.description, reason: "socket() failed: \(String(cString: strerror(errno)))")
-        }
-        var size = CInt(clamping: receiveBufferBytes)
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
-        let result = address.socketAddress.withSockAddr { pointer, length in Glibc.bind(descriptor, pointer, socklen_t(length)) }
-        guard result == 0 else {
-            let code = errno
-            Glibc.close(descriptor)
-            if code == EADDRINUSE { throw TransportError.addressInUse(address: address.description) }
-            throw TransportError.bindFailed(address: address.description, reason: String(cString: strerror(code)))
-        }
-        return descriptor
-    }
-
     private init(channel: any Channel, descriptor: CInt, localAddress: PeerAddress, counters: TransportCounters) {
         self.channel = channel
         self.descriptor = descriptor
@@ -99,12 +80,7 @@ public final class UDPTransport: DatagramTransport {
             counters.sendFailed()
             return
         }
-        let sent = bytes.withUnsafeBytes { buffer in
-            destination.socketAddress.withSockAddr { address, length in
-                sendto(descriptor, buffer.baseAddress, buffer.count, CInt(MSG_DONTWAIT), address, socklen_t(length))
-            }
-        }
-        if sent < 0 { counters.sendFailed() }
+        if !Self.send(bytes, to: destination, on: descriptor) { counters.sendFailed() }
     }
 
     /// Closes the socket and waits until it is closed. Safe to call twice.
@@ -183,5 +159,38 @@ private final class DatagramSinkHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port-unreachable and similar surface here on UDP; they must not close the socket.
+    }
+}
+
+extension UDPTransport {
+    /// A non-blocking UDP socket bound to `address` (no `SO_REUSEADDR`), with its receive and send buffers set
+    /// to `bufferBytes`: for a caller that hands it to SwiftNIO for reading (`withBoundSocket`) and keeps the
+    /// descriptor to send on itself. Throws `TransportError.addressInUse` when the port is taken.
+    public static func boundSocket(_ address: PeerAddress, bufferBytes: Int) throws(TransportError) -> CInt {
+        let family = address.socketAddress.protocol.rawValue
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else {
+            throw .bindFailed(address: address.description, reason: "socket() failed: \(String(cString: strerror(errno)))")
+        }
+        var size = CInt(clamping: bufferBytes)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        let result = address.socketAddress.withSockAddr { pointer, length in Glibc.bind(descriptor, pointer, socklen_t(length)) }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(descriptor)
+            if code == EADDRINUSE { throw .addressInUse(address: address.description) }
+            throw .bindFailed(address: address.description, reason: String(cString: strerror(code)))
+        }
+        return descriptor
+    }
+
+    /// One datagram to `destination` on `descriptor`, without blocking; false when the kernel refused it.
+    public static func send(_ bytes: [UInt8], to destination: PeerAddress, on descriptor: CInt) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            destination.socketAddress.withSockAddr { address, length in
+                sendto(descriptor, buffer.baseAddress, buffer.count, CInt(MSG_DONTWAIT), address, socklen_t(length))
+            }
+        } >= 0
     }
 }

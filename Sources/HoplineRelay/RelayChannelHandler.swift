@@ -2,24 +2,28 @@ import HoplineCore
 import HoplineNet
 import NIOCore
 
-/// The relay's NIO handler: classifies each datagram by its first byte, forwards DATA by readdressing the
-/// received envelope, answers relay requests through the engine, hands everything else to the sink, and
-/// flushes once per read burst. Event-loop confined.
+/// The relay's NIO handler: classifies each datagram by its first byte, forwards DATA (queued byte for byte
+/// in the `RelayBatchSender`), answers relay requests through the engine, hands everything else to the sink,
+/// and sends the batch once per read burst (one `sendmmsg`). Event-loop confined.
 final class RelayChannelHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     let engine: RelayEngine
+    private let sender: RelayBatchSender
     private let clock: any RelayClock
     private let counters: RelayCounters
     private let sink: (@Sendable (InboundDatagram) -> Void)?
     private var context: ChannelHandlerContext?
     private var burstNow: RelayInstant?
-    private var pendingFlush = false
     private var timer: RepeatedTask?
 
-    init(engine: RelayEngine, clock: any RelayClock, counters: RelayCounters, sink: (@Sendable (InboundDatagram) -> Void)?) {
+    init(
+        engine: RelayEngine, clock: any RelayClock, counters: RelayCounters, sender: RelayBatchSender,
+        sink: (@Sendable (InboundDatagram) -> Void)?
+    ) {
         self.engine = engine
+        self.sender = sender
         self.clock = clock
         self.counters = counters
         self.sink = sink
@@ -46,14 +50,11 @@ final class RelayChannelHandler: ChannelInboundHandler {
     }
 
     private func tick() {
-        guard let context else { return }
+        guard context != nil else { return }
         let out = engine.tick(now: clock.now())
         guard !out.isEmpty else { return }
-        for (bytes, destination) in out {
-            let buffer = context.channel.allocator.buffer(bytes: bytes)
-            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: destination, data: buffer)), promise: nil)
-        }
-        context.flush()
+        for (bytes, destination) in out { sender.enqueue(bytes, to: destination) }
+        sender.flush()
     }
 
     private func now() -> RelayInstant {
@@ -64,7 +65,7 @@ final class RelayChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var envelope = unwrapInboundIn(data)
+        let envelope = unwrapInboundIn(data)
         let buffer = envelope.data
         let start = buffer.readerIndex
         guard let first = buffer.getInteger(at: start, as: UInt8.self) else {
@@ -82,15 +83,11 @@ final class RelayChannelHandler: ChannelInboundHandler {
             guard let destination = engine.forward(
                 channel: channel, length: buffer.readableBytes, from: envelope.remoteAddress, now: now().monotonic)
             else { return }
-            envelope.remoteAddress = destination
-            context.write(wrapOutboundOut(envelope), promise: nil)
-            pendingFlush = true
+            sender.enqueue(buffer, to: destination)
         } else if RelayPacket.isRelayPacket(first) {
             let bytes = Array(buffer.readableBytesView)
             guard let reply = engine.handleRequest(bytes, from: envelope.remoteAddress, now: now()) else { return }
-            let out = context.channel.allocator.buffer(bytes: reply)
-            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
-            pendingFlush = true
+            sender.enqueue(reply, to: envelope.remoteAddress)
         } else if let sink {
             sink(InboundDatagram(bytes: Array(buffer.readableBytesView), source: PeerAddress(envelope.remoteAddress),
                                  arrival: now().monotonic))
@@ -101,10 +98,7 @@ final class RelayChannelHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         burstNow = nil
-        if pendingFlush {
-            pendingFlush = false
-            context.flush()
-        }
+        if sender.pending > 0 { sender.flush() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -19,6 +19,8 @@ public final class RelayServer: DatagramTransport, Sendable {
     public let counters: RelayCounters
     public let limits: RelayLimits
     private let channel: any Channel
+    /// The socket's descriptor (SwiftNIO reads it; the relay writes on it directly).
+    private let descriptor: CInt
     private let handler: NIOLoopBound<RelayChannelHandler>
     private let clock: any RelayClock
 
@@ -47,14 +49,23 @@ public final class RelayServer: DatagramTransport, Sendable {
         do { try limits.validate() } catch { throw RelayServerError.bindFailed(address: address.description, reason: "\(error)") }
         let counters = RelayCounters()
         let eventLoop = group.next()
+        // Our own bound socket: SwiftNIO reads it (vectored), the relay sends on the descriptor itself in
+        // batches (`RelayBatchSender`), so an unsendable datagram never closes the socket.
+        let descriptor: CInt
+        do {
+            descriptor = try UDPTransport.boundSocket(address, bufferBytes: receiveBufferBytes)
+        } catch .addressInUse {
+            throw RelayServerError.addressInUse(address.description)
+        } catch {
+            throw RelayServerError.bindFailed(address: address.description, reason: "\(error)")
+        }
         let loopBound = try eventLoop.submit {
             let engine = RelayEngine(limits: limits, now: clock.now(), counters: counters)
-            let handler = RelayChannelHandler(engine: engine, clock: clock, counters: counters, sink: nonRelaySink)
+            let sender = RelayBatchSender(descriptor: descriptor) { counters.add(counters.sendFailures) }
+            let handler = RelayChannelHandler(engine: engine, clock: clock, counters: counters, sender: sender, sink: nonRelaySink)
             return NIOLoopBound(handler, eventLoop: eventLoop)
         }.wait()
         let bootstrap = DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
-            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
             // Vector reads split one receive buffer evenly between the messages: give each a full datagram.
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: max(1, vectorReadCount) * maximumDatagramBytes))
@@ -64,22 +75,24 @@ public final class RelayServer: DatagramTransport, Sendable {
                     try channel.pipeline.syncOperations.addHandler(loopBound.value)
                 }
             }
-        let (channel, bound) = try RelayServerError.bound(bootstrap.bind(to: address.socketAddress), address: address.description)
+        let future = bootstrap.withBoundSocket(descriptor)  // NIO owns (and closes) the descriptor from here
+        let (channel, bound) = try RelayServerError.bound(future, address: address.description)
         let own = Self.ownAddresses(bound: bound)
         try eventLoop.submit {
             loopBound.value.engine.addOwnAddresses(own)
             loopBound.value.startTimer(on: eventLoop)
         }.wait()
         return RelayServer(
-            channel: channel, localAddress: PeerAddress(bound), counters: counters, limits: limits, handler: loopBound,
-            clock: clock)
+            channel: channel, descriptor: descriptor, localAddress: PeerAddress(bound), counters: counters, limits: limits,
+            handler: loopBound, clock: clock)
     }
 
     private init(
-        channel: any Channel, localAddress: PeerAddress, counters: RelayCounters, limits: RelayLimits,
+        channel: any Channel, descriptor: CInt, localAddress: PeerAddress, counters: RelayCounters, limits: RelayLimits,
         handler: NIOLoopBound<RelayChannelHandler>, clock: any RelayClock
     ) {
         self.channel = channel
+        self.descriptor = descriptor
         self.localAddress = localAddress
         self.counters = counters
         self.limits = limits
@@ -89,10 +102,9 @@ public final class RelayServer: DatagramTransport, Sendable {
 
     /// Sends one datagram from the relay's socket (for the non-relay sink's answers). Never blocks.
     public func send(_ bytes: [UInt8], to destination: PeerAddress) {
-        let buffer = channel.allocator.buffer(bytes: bytes)
-        let counters = self.counters
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination.socketAddress, data: buffer)).whenFailure { _ in
+        guard channel.isActive, UDPTransport.send(bytes, to: destination, on: descriptor) else {
             counters.add(counters.sendFailures)
+            return
         }
     }
 

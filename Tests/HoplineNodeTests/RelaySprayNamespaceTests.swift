@@ -137,6 +137,31 @@ final class RelaySprayNamespaceTests: CLITestCase {
     // MARK: topology
 
     /// A bridge in namespace `sw` and one host namespace per tag (r, a, b, m, v) on it, at 10.201.0.1-5.
+    /// A reply the relay cannot send (its own firewall refuses it: EPERM) is counted and dropped; the relay keeps
+    /// answering others. (Sending through SwiftNIO, one such error closed the socket for good.)
+    func testAnUnsendableReplyDoesNotDeafenTheRelay() throws {
+        let lab = try NetworkNamespaces(testCase: self)
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "nftables (nft) is not installed")
+        let node = try lab.add("n")
+        try lab.nft(node, ["add", "table", "inet", "hl"])
+        try lab.nft(node, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
+        try lab.nft(node, ["add", "rule", "inet", "hl", "out", "udp", "dport", "40001", "drop"])
+        let relay = try lab.spawn(in: node, TestSupport.hoplineBinary, [
+            "relay", "--listen", "127.0.0.1:4740", "--allow-loopback-peers", "--no-status", "--identity", path("relay.id"),
+        ])
+        addTeardownBlock { relay.kill(); _ = relay.collectOutput() }
+        XCTAssertTrue(CallTestSupport.waitForText("relay listening on", inFile: relay.stdoutPath, timeout: 30))
+        let blocked = try NamespacedUDPSocket(namespace: node, ip: "127.0.0.1", port: 40_001)
+        let open = try NamespacedUDPSocket(namespace: node, ip: "127.0.0.1", port: 40_002)
+        let request = RelayPacket.cookieRequest(transaction: [UInt8](repeating: 3, count: 12)).serialized()
+        for _ in 0..<3 { blocked.send(request, to: "127.0.0.1", port: 4740) }  // its cookies are refused: EPERM
+        XCTAssertNil(blocked.receive())
+        open.send(request, to: "127.0.0.1", port: 4740)
+        guard let answer = open.receive(), case .cookie? = try? RelayPacket(parsing: answer) else {
+            return XCTFail("the relay stopped answering after an unsendable datagram")
+        }
+    }
+
     // MARK: counters
 
     private struct Counters: Equatable {
