@@ -3,6 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 #   make bench  the codec/pipeline benchmark (bench/README.md)
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
+#   make fuzz   libFuzzer + ASan on every parser of untrusted bytes, FUZZ_SECONDS per target (README.md, "Fuzzing")
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -25,7 +26,7 @@ QUALITY_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-venv build deps-build deps-test deps-bench deps-quality check-swift clean
+.PHONY: demo test bench bench-quality bench-venv fuzz fuzz-seeds build deps-build deps-test deps-bench deps-quality check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -54,6 +55,17 @@ bench-quality: deps-quality check-swift bench-venv
 	$(BENCH_VENV)/bin/python bench/quality_matrix.py --hopline $(QUALITY_SCRATCH)/release/hopline \
 		--hopline-bench $(QUALITY_SCRATCH)/release/hopline-bench --speech ../shared/speech --out bench/out \
 		$(QUALITY_ARGS)
+
+# ~10 minutes after the build: 14 targets x FUZZ_SECONDS (default 40); FUZZ_TARGETS="rtp noise" for a subset.
+fuzz: deps-build check-swift
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh
+
+# Rewrites the committed seed corpus (Fuzz/corpus) from the real serializers, plus config/*.toml.
+fuzz-seeds: deps-build check-swift
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh --build-only
+	rm -rf Fuzz/corpus && HOPLINE_FUZZ_SEEDS=Fuzz/corpus .build-fuzz/release/hopline-fuzz
+	cp config/hopline.toml Fuzz/corpus/config/hopline.toml
+	cp config/examples/*.toml Fuzz/corpus/config/
 
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline

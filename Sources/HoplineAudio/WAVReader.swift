@@ -92,8 +92,8 @@ public enum WAVReader {
 
     // MARK: - Parsing
 
-    /// Decodes a whole WAV file held in memory; `path` only names it in errors.
-    static func decode(_ bytes: [UInt8], path: String) throws(AudioFileError) -> WAVContents {
+    /// Decodes a whole WAV file held in memory; `path` only names it in errors. Public for the fuzz target.
+    public static func decode(_ bytes: [UInt8], path: String) throws(AudioFileError) -> WAVContents {
         try checkRIFFHeader(bytes, path: path)
         let (fmtChunk, dataChunk) = findChunks(bytes)
 
