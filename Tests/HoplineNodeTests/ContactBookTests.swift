@@ -80,4 +80,13 @@ final class ContactBookTests: XCTestCase {
             XCTAssertEqual("\(error)", "cannot read contacts \(missing): no such file")
         }
     }
+
+    /// Regression (make fuzz, issue 11): this header aborted the process inside toml++ instead of failing.
+    func testAHeaderThatStartsWithNoKeyIsASyntaxError() {
+        XCTAssertThrowsError(try ContactBook.parse("[contacts]\n[\u{E9}]\n", path: "c.toml")) { error in
+            XCTAssertEqual(
+                "\(error)",
+                "c.toml:2: TOML syntax error: a table header must start with a key (a letter, digit, '_', '-' or a quote), not U+E9")
+        }
+    }
 }

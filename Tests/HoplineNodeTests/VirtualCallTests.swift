@@ -88,7 +88,7 @@ final class VirtualCallTests: XCTestCase {
         let theirs = try XCTUnwrap(callee.calls.call)
         XCTAssertEqual(call.phase, .active)
         let rtt = try XCTUnwrap(call.rttMilliseconds)
-        for sentAt: UInt64 in [0x8000_0000_0000_0000, 0x8000_0000_0000_0001, .max, 0x7FFF_FFFF_FFFF_FFFF] {
+        for sentAt: UInt64 in [0x8000_0000_0000_0000, 0x8000_0000_0000_0001, 0x8000_0000_0000_FFFF, 0x7FFF_FFFF_FFFF_FFFF] {
             callee.calls.sendSealed(theirs, .keepaliveEcho(sentAt: sentAt))
         }
         network.run(for: 0.5)
