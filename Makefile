@@ -56,7 +56,7 @@ bench-quality: deps-quality check-swift bench-venv
 		--hopline-bench $(QUALITY_SCRATCH)/release/hopline-bench --speech ../shared/speech --out bench/out \
 		$(QUALITY_ARGS)
 
-# ~8 minutes after the build: 15 targets x FUZZ_SECONDS (default 60), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
+# ~10 minutes after the build: 15 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
 # noise" for a subset. The first build takes ~12 minutes on 2 cores (every dependency with ASan and coverage).
 fuzz: deps-build check-swift
 	SWIFT=$(SWIFT) Fuzz/fuzz.sh

@@ -2,7 +2,7 @@
 # `make fuzz`: builds hopline-fuzz with libFuzzer + AddressSanitizer, runs every target for FUZZ_SECONDS on a
 # working copy of its committed seed corpus, and prints a table (executions, exec/s, findings, corpus size).
 # Exits non-zero if any target crashed, hung, ran out of memory or broke an invariant. See README.md, "Fuzzing".
-#   FUZZ_SECONDS   seconds per target (default 60: 15 targets, two at a time, about 8 minutes)
+#   FUZZ_SECONDS   seconds per target (default 80: 15 targets, two at a time, about 10 minutes)
 #   FUZZ_TARGETS   space-separated subset (default: every folder in Fuzz/corpus)
 #   FUZZ_JOBS      targets run at once (default 2, one per core)
 #   FUZZ_RSS_MB    libFuzzer -rss_limit_mb (default 2048)
@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
-SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-80}
 JOBS=${FUZZ_JOBS:-2}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 SCRATCH=${FUZZ_SCRATCH:-.build-fuzz}

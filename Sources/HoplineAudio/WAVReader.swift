@@ -225,8 +225,9 @@ public enum WAVReader {
                 func fill(_ sample: (Int) -> Float) {
                     for frame in 0..<frameCount {
                         let offset = start + frame * frameSize
+                        // Halve before adding: two large finite float samples must not sum to infinity.
                         dst[frame] =
-                            stereo ? (sample(offset) + sample(offset + bytesPerSample)) * 0.5 : sample(offset)
+                            stereo ? sample(offset) * 0.5 + sample(offset + bytesPerSample) * 0.5 : sample(offset)
                     }
                 }
                 switch (format.encoding, format.bitsPerSample) {

@@ -7,7 +7,7 @@ struct ConfigurationReader {
     let path: String
 
     init(text: String, path: String) throws(ConfigurationError) {
-        if let problem = TOMLHeaderCheck.problem(in: text) {
+        if let problem = TOMLPreflight.problem(in: text) {
             throw .syntax(path: path, line: problem.line, column: problem.column, reason: problem.reason)
         }
         do {

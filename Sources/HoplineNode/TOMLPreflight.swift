@@ -1,12 +1,15 @@
-/// Finds the one malformed TOML shape that crashes the TOML parser instead of failing: a table header whose key
-/// starts with a character that can start no key (`[` alone on a line, `[é]`, `[.a]`, `[ #]`, `[[=]]`). toml++ 3.4
-/// (inside TOMLKit 0.6) asserts in `parser::parse_key` there, which aborts the process (and is undefined
-/// behaviour where assertions are compiled out). Found by `make fuzz` (issue 11); every TOML text goes through
-/// `problem(in:)` before `TOMLTable(string:)`, and other malformed text is still left to TOMLKit's own errors.
+/// Finds the malformed TOML shapes that crash the TOML parser instead of failing, found by `make fuzz` (issue 11).
+/// toml++ 3.4 (inside TOMLKit 0.6) asserts on them, which aborts the process (and is undefined behaviour where
+/// assertions are compiled out):
+/// - a table header whose key starts with a character that can start no key (`[` alone on a line, `[é]`, `[.a]`,
+///   `[ #]`, `[[=]]`): `parser::parse_key`;
+/// - a `}` where an array expects its next element (`a = [}`, `a = [1, }`, `{ b = [ } }`): `parser::parse_value`.
+/// Every TOML text goes through `problem(in:)` before `TOMLTable(string:)`; other malformed text is still left to
+/// TOMLKit's own errors.
 ///
-/// A header is recognised as toml++ does: a `[` first on a line (after spaces or tabs), outside any multi-line
-/// string or array value; strings and comments are skipped so that brackets inside them do not count.
-enum TOMLHeaderCheck {
+/// A header is recognised as toml++ does: a `[` first on a line (after spaces or tabs), outside any string and
+/// any array or inline-table value; strings and comments are skipped so that brackets inside them do not count.
+enum TOMLPreflight {
     struct Problem: Equatable {
         var line: Int
         var column: Int
@@ -18,7 +21,8 @@ enum TOMLHeaderCheck {
         var index = scalars.first == "\u{FEFF}" ? 1 : 0
         var line = 1
         var lineStart = index
-        var arrayDepth = 0
+        var containers: [Unicode.Scalar] = []  // the open `[` (array) and `{` (inline table) values
+        var lastSignificant: Unicode.Scalar?  // outside strings, comments and whitespace
         var atLineStart = true
 
         func peek(_ offset: Int = 0) -> Unicode.Scalar? { index + offset < scalars.count ? scalars[index + offset] : nil }
@@ -54,7 +58,7 @@ enum TOMLHeaderCheck {
                 index += 1
                 continue
             }
-            if atLineStart && arrayDepth == 0 && scalar == "[" {
+            if atLineStart && containers.isEmpty && scalar == "[" {
                 let column = index - lineStart + 1
                 index += 1
                 while peek() == " " || peek() == "\t" { index += 1 }
@@ -75,6 +79,13 @@ enum TOMLHeaderCheck {
                 continue
             }
             atLineStart = false
+            if scalar != " " && scalar != "\t" && scalar != "\r" && scalar != "\n" && scalar != "#" {
+                defer { lastSignificant = scalar }
+                if scalar == "}" && containers.last == "[" && (lastSignificant == "[" || lastSignificant == ",") {
+                    return Problem(
+                        line: line, column: index - lineStart + 1, reason: "expected a value or ']' in the array, not '}'")
+                }
+            }
             switch scalar {
             case "\n":
                 line += 1
@@ -85,11 +96,11 @@ enum TOMLHeaderCheck {
                 while let next = peek(), next != "\n" { index += 1 }
             case "\"", "'":
                 skipString()
-            case "[":
-                arrayDepth += 1
+            case "[", "{":
+                containers.append(scalar)
                 index += 1
-            case "]":
-                arrayDepth = max(0, arrayDepth - 1)
+            case "]", "}":
+                if !containers.isEmpty { containers.removeLast() }
                 index += 1
             default:
                 index += 1
