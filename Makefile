@@ -7,6 +7,7 @@
 #   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
+#   make fuzz   libFuzzer + ASan on every parser of untrusted bytes, FUZZ_SECONDS per target (README.md, "Fuzzing")
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -43,8 +44,8 @@ FAILOVER_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak build deps-build \
-	deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak fuzz \
+	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -106,6 +107,18 @@ bench-failover: deps-failover check-swift bench-venv
 bench-flood: deps-bench check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
 	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5
+
+# ~10 minutes after the build: 15 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
+# noise" for a subset. The first build takes ~12 minutes on 2 cores (every dependency with ASan and coverage).
+fuzz: deps-build check-swift
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh
+
+# Rewrites the committed seed corpus (Fuzz/corpus) from the real serializers, plus config/*.toml.
+fuzz-seeds: deps-build check-swift
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh --build-only
+	rm -rf Fuzz/corpus && HOPLINE_FUZZ_SEEDS=Fuzz/corpus .build-fuzz/release/hopline-fuzz
+	cp config/hopline.toml Fuzz/corpus/config/hopline.toml
+	cp config/examples/*.toml Fuzz/corpus/config/
 
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline

@@ -130,3 +130,21 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (`make fuzz`, README.md, "Fuzzing"): one executable, `hopline-fuzz`, that fuzzes the parser named by
+// HOPLINE_FUZZ_TARGET. Declared only when HOPLINE_FUZZ=1, because it links libFuzzer's `main` and must be built
+// with `-sanitize=fuzzer,address`; the normal build and tests never see it.
+if Context.environment["HOPLINE_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "hopline-fuzz",
+            dependencies: [
+                "HoplineCore", "HoplineNet", "HoplineAudio", "HoplineNode", "HoplineRelay",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/Sources",
+            swiftSettings: strict
+        )
+    )
+}

@@ -92,8 +92,8 @@ public enum WAVReader {
 
     // MARK: - Parsing
 
-    /// Decodes a whole WAV file held in memory; `path` only names it in errors.
-    static func decode(_ bytes: [UInt8], path: String) throws(AudioFileError) -> WAVContents {
+    /// Decodes a whole WAV file held in memory; `path` only names it in errors. Public for the fuzz target.
+    public static func decode(_ bytes: [UInt8], path: String) throws(AudioFileError) -> WAVContents {
         try checkRIFFHeader(bytes, path: path)
         let (fmtChunk, dataChunk) = findChunks(bytes)
 
@@ -225,8 +225,9 @@ public enum WAVReader {
                 func fill(_ sample: (Int) -> Float) {
                     for frame in 0..<frameCount {
                         let offset = start + frame * frameSize
+                        // Halve before adding: two large finite float samples must not sum to infinity.
                         dst[frame] =
-                            stereo ? (sample(offset) + sample(offset + bytesPerSample)) * 0.5 : sample(offset)
+                            stereo ? sample(offset) * 0.5 + sample(offset + bytesPerSample) * 0.5 : sample(offset)
                     }
                 }
                 switch (format.encoding, format.bitsPerSample) {

@@ -7,6 +7,9 @@ struct ConfigurationReader {
     let path: String
 
     init(text: String, path: String) throws(ConfigurationError) {
+        if let problem = TOMLPreflight.problem(in: text) {
+            throw .syntax(path: path, line: problem.line, column: problem.column, reason: problem.reason)
+        }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {

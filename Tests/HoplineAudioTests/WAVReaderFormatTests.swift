@@ -65,6 +65,15 @@ final class WAVReaderFormatTests: XCTestCase {
         XCTAssertEqual(contents.audio.samples, [0, 0.5, -0.25, 1, -1, 0.123_456_7, 1.5, 0, 0, 0])
     }
 
+    /// Regression (make fuzz, issue 11): L + R overflowed to infinity for large finite float samples.
+    func testStereoFloatDownmixOfTheLargestSamplesStaysFinite() throws {
+        var fixture = WAVFixture(formatTag: 0x0003, channels: 2, sampleRate: 48_000, bitsPerSample: 32)
+        let big = Float.greatestFiniteMagnitude
+        fixture.data = WAVFixture.float32([big, big, -big, -big, big, -big, 3.39e38, 3.39e38])
+        let contents = try read(fixture)
+        XCTAssertEqual(contents.audio.samples, [big, -big, 0, 3.39e38])
+    }
+
     func testStereo16BitIsDownmixedByAveraging() throws {
         var fixture = WAVFixture(channels: 2, sampleRate: 16_000, bitsPerSample: 16)
         // Frames (L, R).

@@ -28,6 +28,10 @@ final class NodeIdentityTests: XCTestCase {
             let identity = try NodeIdentity(seed: seed)
             XCTAssertEqual(EdwardsToMontgomery.montgomeryU(fromEdwardsPublicKey: identity.signingPublicKey), identity.nodeID.publicKey)
             XCTAssertTrue(NodeIdentity.binds(signingKey: identity.signingPublicKey, to: identity.nodeID))
+            XCTAssertTrue(EdwardsToMontgomery.matches(edwards: identity.signingPublicKey, montgomery: identity.nodeID.publicKey))
+            var other = identity.nodeID.publicKey
+            other[0] ^= 1
+            XCTAssertFalse(EdwardsToMontgomery.matches(edwards: identity.signingPublicKey, montgomery: other))
             XCTAssertFalse(NodeIdentity.binds(signingKey: NodeIdentity.generate().signingPublicKey, to: identity.nodeID))
         }
         // RFC 8032 test 1: the X25519 key libsodium's crypto_sign_ed25519_pk_to_curve25519 gives for its

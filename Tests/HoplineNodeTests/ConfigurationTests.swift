@@ -72,4 +72,25 @@ final class ConfigurationTests: XCTestCase {
             }
         }
     }
+
+    /// Regression (make fuzz, issue 11): a table header starting with a character that starts no key aborted the
+    /// process (an assertion in toml++'s `parser::parse_key`, inside TOMLKit); now it is a syntax error at its line.
+    func testATableHeaderThatStartsWithNoKeyIsASyntaxErrorNotACrash() {
+        let notAKey = "TOML syntax error: a table header must start with a key (a letter, digit, '_', '-' or a quote), not"
+        let cases: [(String, String)] = [
+            ("[codec]\nbitrate = 24000\n[\n", "x.toml:3:1: TOML syntax error: unterminated table header '['"),
+            ("[\u{E9}]\n", "x.toml:1:1: \(notAKey) U+E9"),
+            ("[.a]\n", "x.toml:1:1: \(notAKey) '.'"),
+            ("[ #]\n", "x.toml:1:1: \(notAKey) '#'"),
+            ("[[=]]\n", "x.toml:1:1: \(notAKey) '='"),
+            ("x = 1\n  [\t,b]\n", "x.toml:2:3: \(notAKey) ','"),
+            // The fuzzer's input: invalid UTF-8 (read as U+FFFD) opening a header.
+            ("# A link with li\n\n[\u{FFFD}\u{FFFD}tter_buffer]\ntarget_delay_ms = 40\n", "x.toml:3:1: \(notAKey) U+FFFD"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try HoplineConfiguration.parse(text, path: "x.toml"), text) { error in
+                XCTAssertEqual("\(error)", expected)
+            }
+        }
+    }
 }

@@ -80,4 +80,18 @@ final class ContactBookTests: XCTestCase {
             XCTAssertEqual("\(error)", "cannot read contacts \(missing): no such file")
         }
     }
+
+    /// Regression (make fuzz, issue 11): these aborted the process inside toml++ instead of failing; the second is
+    /// the fuzzer's input (a '}' where the array expects a value).
+    func testShapesThatCrashedTheTOMLParserAreSyntaxErrors() {
+        let cases: [(String, String)] = [
+            ("[contacts]\n[\u{E9}]\n",
+             "c.toml:2: TOML syntax error: a table header must start with a key (a letter, digit, '_', '-' or a quote), not U+E9"),
+            ("# r#5frien\u{FFFD}e]\nid = \"hl-g7\"\n\n[contacts.alice]\nidid =[}\"hle-oree6010# c\"\n",
+             "c.toml:5: TOML syntax error: expected a value or ']' in the array, not '}'"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try ContactBook.parse(text, path: "c.toml"), text) { error in XCTAssertEqual("\(error)", expected) }
+        }
+    }
 }

@@ -107,6 +107,8 @@ final class IdentityStoreTests: XCTestCase {
             ("format = 2\nnode_id = \"\(NodeIdentity.generate().nodeID)\"\nseed = \"\(seed)\"\n",
              "does not match the keys (expected \"\(id)\")"),
             ("format = 2\ncolour = \"red\"\n", "unknown key 'colour'"),
+            // make fuzz (issue 11): this header aborted the process inside toml++.
+            ("format = 2\n[\n", "TOML syntax error at line 2: unterminated table header '['"),
         ]
         for (index, (text, expected)) in cases.enumerated() {
             let path = directory.appendingPathComponent("bad-\(index)").path

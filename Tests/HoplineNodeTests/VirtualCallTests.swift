@@ -171,4 +171,27 @@ final class VirtualCallTests: XCTestCase {
         XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
         XCTAssertEqual(callee.calls.call?.phase, .active)
     }
+
+    /// Regression (review while fuzzing the sealed path, issue 11): a keepalive echo carries back the sender's clock,
+    /// but the peer chooses the value; `sentAt` 0x8000_0000_0000_0000 made `now - sentAt` overflow and trap the node.
+    func testAKeepaliveEchoWithAClockWeNeverSentIsIgnoredNotATrap() throws {
+        let network = VirtualNetwork()
+        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
+        VirtualNodes.listen(callee)
+        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let address = callee.environment.transport.localAddress
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(address)], relayLinks: [], now: network.clock.now())
+        network.run(for: 1)
+        let call = try XCTUnwrap(caller.calls.call)
+        let theirs = try XCTUnwrap(callee.calls.call)
+        XCTAssertEqual(call.phase, .active)
+        let rtt = try XCTUnwrap(call.rttMilliseconds)
+        for sentAt: UInt64 in [0x8000_0000_0000_0000, 0x8000_0000_0000_0001, 0x8000_0000_0000_FFFF, 0x7FFF_FFFF_FFFF_FFFF] {
+            callee.calls.sendSealed(theirs, .keepaliveEcho(sentAt: sentAt))
+        }
+        network.run(for: 0.5)
+        XCTAssertEqual(call.phase, .active)
+        XCTAssertEqual(call.rttMilliseconds ?? 0, rtt, accuracy: 0.001, "absurd echoes are not RTT samples")
+    }
 }

@@ -26,4 +26,17 @@ public enum EdwardsToMontgomery {
         let bigEndian = Array(u.serialize())
         return Array((Array(repeating: 0, count: 32 - bigEndian.count) + bigEndian).reversed())
     }
+
+    /// Whether the Ed25519 public key `edwards` maps to the X25519 public key `montgomery` (both 32 bytes):
+    /// u * (1 - y) = 1 + y mod p, checked with one multiplication instead of `montgomeryU`'s inversion, so a
+    /// rendezvous checking every registration that arrives (before its signature) spends little on forged ones.
+    public static func matches(edwards: [UInt8], montgomery: [UInt8]) -> Bool {
+        guard edwards.count == 32, montgomery.count == 32 else { return false }
+        var littleEndian = edwards
+        littleEndian[31] &= 0x7F
+        let y = BigUInt(Data(littleEndian.reversed()))
+        let u = BigUInt(Data(montgomery.reversed()))
+        guard y < prime, y != 1, u < prime else { return false }
+        return (u * ((prime + 1 - y) % prime)) % prime == (1 + y) % prime
+    }
 }

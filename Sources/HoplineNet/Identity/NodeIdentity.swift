@@ -72,7 +72,7 @@ public struct NodeIdentity: Sendable, Equatable, CustomStringConvertible, Custom
     /// Whether `signingKey` (an Ed25519 public key) belongs to the node `nodeID`: both come from one seed, so
     /// the signing key maps onto the node's key-agreement key (`EdwardsToMontgomery`).
     public static func binds(signingKey: [UInt8], to nodeID: NodeID) -> Bool {
-        EdwardsToMontgomery.montgomeryU(fromEdwardsPublicKey: signingKey) == nodeID.publicKey
+        EdwardsToMontgomery.matches(edwards: signingKey, montgomery: nodeID.publicKey)
     }
 
     public var description: String { "NodeIdentity(\(nodeID))" }

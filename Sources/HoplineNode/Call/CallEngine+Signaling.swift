@@ -68,8 +68,10 @@ extension CallEngine {
         case .keepalive(let sentAt):
             sendSealed(call, .keepaliveEcho(sentAt: sentAt), on: path)
         case .keepaliveEcho(let sentAt):
-            let rtt = Double(now.nanoseconds - Int64(truncatingIfNeeded: sentAt)) / 1_000_000
-            if rtt >= 0 && rtt < 60_000 { call.paths.measured(path, rttMilliseconds: rtt) }
+            // The peer chooses `sentAt`: one we never sent (near Int64.min) must not trap the subtraction.
+            let (elapsed, overflow) = now.nanoseconds.subtractingReportingOverflow(Int64(truncatingIfNeeded: sentAt))
+            let rtt = Double(elapsed) / 1_000_000
+            if !overflow && rtt >= 0 && rtt < 60_000 { call.paths.measured(path, rttMilliseconds: rtt) }
         case .ringing:
             if call.phase == .handshaking { call.phase = .ringing }
         case .accept(_, let answer):

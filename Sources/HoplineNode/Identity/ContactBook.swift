@@ -53,6 +53,7 @@ public struct ContactBook: Sendable, Equatable {
     /// Parses TOML text; `path` only names the source in errors.
     public static func parse(_ text: String, path: String) throws(ContactBookError) -> ContactBook {
         let table: TOMLTable
+        if let problem = TOMLPreflight.problem(in: text) { throw .syntax(path: path, line: problem.line, reason: problem.reason) }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {

@@ -31,6 +31,9 @@ enum IdentityFile {
     /// Parses and checks the text; `path` only names the file in errors.
     static func parse(_ text: String, path: String) throws(IdentityStoreError) -> NodeIdentity {
         let table: TOMLTable
+        if let problem = TOMLPreflight.problem(in: text) {
+            throw .malformed(path: path, reason: "TOML syntax error at line \(problem.line): \(problem.reason)")
+        }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
