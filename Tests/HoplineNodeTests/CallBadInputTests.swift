@@ -176,10 +176,7 @@ final class CallBadInputTests: CLITestCase {
     func testAnUnsendableReplyDoesNotDeafenTheNode() throws {
         let lab = try NetworkNamespaces(testCase: self)
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "nftables (nft) is not installed")
-        let node = try lab.add("n")
-        try lab.nft(node, ["add", "table", "inet", "hl"])
-        try lab.nft(node, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
-        try lab.nft(node, ["add", "rule", "inet", "hl", "out", "udp", "dport", "40001", "drop"])
+        let node = try lab.addNamespaceDroppingOutgoingUDP(toPort: 40_001, name: "n")
         let listener = try lab.spawn(in: node, TestSupport.hoplineBinary, [
             "listen", "--identity", path("l.id"), "--bind", "127.0.0.1:4730", "--no-status",
         ] + Self.withoutDevices)

@@ -42,6 +42,15 @@ extension NetworkNamespaces {
         try ip(["netns", "exec", namespace, "/usr/sbin/nft"] + arguments)
     }
 
+    /// A namespace whose own firewall drops every UDP datagram it sends to `port` (the sender gets EPERM).
+    func addNamespaceDroppingOutgoingUDP(toPort port: Int, name: String) throws -> String {
+        let namespace = try add(name)
+        try nft(namespace, ["add", "table", "inet", "hl"])
+        try nft(namespace, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
+        try nft(namespace, ["add", "rule", "inet", "hl", "out", "udp", "dport", "\(port)", "drop"])
+        return namespace
+    }
+
     /// The counters of `chain` in table `inet hl` of `namespace`, in rule order.
     func nftCounts(_ namespace: String, chain: String) throws -> [NFTCount] {
         let text = try capture(Self.ipPath, ["netns", "exec", namespace, "/usr/sbin/nft", "list", "chain", "inet", "hl", chain])

@@ -142,10 +142,7 @@ final class RelaySprayNamespaceTests: CLITestCase {
     func testAnUnsendableReplyDoesNotDeafenTheRelay() throws {
         let lab = try NetworkNamespaces(testCase: self)
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "nftables (nft) is not installed")
-        let node = try lab.add("n")
-        try lab.nft(node, ["add", "table", "inet", "hl"])
-        try lab.nft(node, ["add", "chain", "inet", "hl", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
-        try lab.nft(node, ["add", "rule", "inet", "hl", "out", "udp", "dport", "40001", "drop"])
+        let node = try lab.addNamespaceDroppingOutgoingUDP(toPort: 40_001, name: "n")
         let relay = try lab.spawn(in: node, TestSupport.hoplineBinary, [
             "relay", "--listen", "127.0.0.1:4740", "--allow-loopback-peers", "--no-status", "--identity", path("relay.id"),
         ])

@@ -9,10 +9,7 @@ final class VirtualCallTests: XCTestCase {
     override func setUpWithError() throws { try SRTPLibrary.initialize() }
 
     func testADirectCallConnectsCarriesMediaBothWaysAndReportsItsPath() throws {
-        let network = VirtualNetwork()
-        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
-        VirtualNodes.listen(callee)
-        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let (network, caller, callee) = VirtualNodes.pair()
         let address = callee.environment.transport.localAddress
         try caller.calls.startCall(
             to: callee.environment.identity.nodeID, label: "b", targets: [.direct(address)], relayLinks: [],
@@ -31,10 +28,7 @@ final class VirtualCallTests: XCTestCase {
     }
 
     func testMessageOneIsResentAt150And450MillisecondsSoTwoLossesCostExactly450() throws {
-        let network = VirtualNetwork()
-        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
-        VirtualNodes.listen(callee)
-        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let (network, caller, callee) = VirtualNodes.pair()
         var dropped = 0
         network.filter = { _, _, bytes in
             if bytes.first == ControlPacketType.handshakeInit.rawValue && dropped < 2 {
@@ -76,10 +70,7 @@ final class VirtualCallTests: XCTestCase {
     /// A recorded message 1 sent again after the call (by anyone who saw it) starts nothing: its offer's
     /// timestamp is not newer than the caller's last. The callee answers nothing and counts the replay.
     func testAReplayedMessageOneIsIgnored() throws {
-        let network = VirtualNetwork()
-        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
-        VirtualNodes.listen(callee)
-        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let (network, caller, callee) = VirtualNodes.pair()
         let calleeAddress = callee.environment.transport.localAddress, callerAddress = caller.environment.transport.localAddress
         var recorded: [UInt8]?
         var answersAfterReplay = 0
@@ -132,10 +123,7 @@ final class VirtualCallTests: XCTestCase {
     /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
     /// message 1 again with it, and connects. A forged cookie costs no DH work either.
     func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
-        let network = VirtualNetwork()
-        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
-        VirtualNodes.listen(callee)
-        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let (network, caller, callee) = VirtualNodes.pair()
         let calleeAddress = callee.environment.transport.localAddress
         let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
         var generator = SystemRandomNumberGenerator()
@@ -175,10 +163,7 @@ final class VirtualCallTests: XCTestCase {
     /// Regression (review while fuzzing the sealed path, issue 11): a keepalive echo carries back the sender's clock,
     /// but the peer chooses the value; `sentAt` 0x8000_0000_0000_0000 made `now - sentAt` overflow and trap the node.
     func testAKeepaliveEchoWithAClockWeNeverSentIsIgnoredNotATrap() throws {
-        let network = VirtualNetwork()
-        let callee = VirtualNodes.node(network, at: "192.0.2.2:4730")
-        VirtualNodes.listen(callee)
-        let caller = VirtualNodes.node(network, at: "192.0.2.1:5000")
+        let (network, caller, callee) = VirtualNodes.pair()
         let address = callee.environment.transport.localAddress
         try caller.calls.startCall(
             to: callee.environment.identity.nodeID, label: "b", targets: [.direct(address)], relayLinks: [], now: network.clock.now())

@@ -151,6 +151,14 @@ enum VirtualNodes {
         return core
     }
 
+    /// A network with a listening callee at 192.0.2.2:4730 (auto-answer) and a caller at 192.0.2.1:5000.
+    static func pair() -> (network: VirtualNetwork, caller: NodeCore, callee: NodeCore) {
+        let network = VirtualNetwork()
+        let callee = node(network, at: "192.0.2.2:4730")
+        listen(callee)
+        return (network, node(network, at: "192.0.2.1:5000"), callee)
+    }
+
     static func listen(_ core: NodeCore) {
         core.calls.listenPolicy = ListenPolicy(autoAnswer: true)
         core.calls.releasesEndedCalls = true
