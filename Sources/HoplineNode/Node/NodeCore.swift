@@ -100,8 +100,11 @@ final class NodeCore {
             return
         }
         if responder.answer(packet, from: source, requestLength: length) {
-            // A check may also be the callee punching toward our handshake: a new path for it.
-            if case .connectivityCheck = packet { _ = calls.receiveControl(packet, on: path, at: arrival) }
+            // A check may also be the callee punching toward our handshake: a new path for it, which message 1
+            // then goes to. Only a padded check counts (no answer larger than what arrived).
+            if case .connectivityCheck = packet, length >= ControlPacket.paddedRequestLength {
+                _ = calls.receiveControl(packet, on: path, at: arrival)
+            }
             return
         }
         if rendezvous.serve(packet, from: source, at: arrival) { return }
