@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "common.h"
 
 #define MAX_BATCH 1024
 #define CHANNELS (1u << 24)
@@ -36,17 +37,6 @@ struct entry {
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) { (void)sig; stop_requested = 1; }
 
-static int parse_addr(const char *text, struct sockaddr_in *out) {
-    char host[64];
-    const char *colon = strrchr(text, ':');
-    if (!colon || (size_t)(colon - text) >= sizeof host) return -1;
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = 0;
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    out->sin_port = htons((uint16_t)atoi(colon + 1));
-    return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -1;
-}
 
 int main(int argc, char **argv) {
     const char *listen_text = NULL;

@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "common.h"
 
 #define MAGIC 0x484c4247u  // "HLBG"
 #define BODY_FIXED 24      // magic, src, dst, seq (4 each) + send time (8)
@@ -648,17 +649,6 @@ static void usage(void) {
     exit(2);
 }
 
-static int parse_addr(const char *text, struct sockaddr_in *out) {
-    char host[64];
-    const char *colon = strrchr(text, ':');
-    if (!colon || (size_t)(colon - text) >= sizeof host) return -1;
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = 0;
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    out->sin_port = htons((uint16_t)atoi(colon + 1));
-    return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -1;
-}
 
 // Sleep until t, or until a datagram arrives when wake_on_receive (the handshakes). In the traffic phase the
 // generator only wakes on its tick grid and reads what arrived meanwhile in one batch: the arrival times come
