@@ -114,4 +114,6 @@ private final class StandInCipher: MediaCipher {
         if let refusal { throw refusal }
         return srtp
     }
+    func protectRTCP(_ rtcp: [UInt8]) throws -> [UInt8] { rtcp }
+    func unprotectRTCP(_ srtcp: [UInt8]) throws(MediaCipherRejection) -> [UInt8] { try unprotect(srtcp) }
 }

@@ -68,6 +68,21 @@ final class CallEngine {
         }
     }
 
+    /// One SRTCP datagram that arrived on `path`: reports for the call's media; refusals are counted.
+    func receiveRTCP(_ bytes: [UInt8], on path: PathKey, at arrival: ClockInstant) {
+        guard let call, let media = call.media, call.phase == .active || call.phase == .closing else {
+            environment.counters.mediaWithoutCall += 1
+            return
+        }
+        switch media.ingestRTCP(bytes, arrival: arrival) {
+        case .success: environment.counters.srtcpAccepted += 1
+        case .failure(.replayed): environment.counters.srtcpReplayed += 1
+        case .failure(.forged): environment.counters.srtcpForged += 1
+        case .failure(.malformed): environment.counters.srtcpMalformed += 1
+        case .failure(.other): environment.counters.srtcpForged += 1
+        }
+    }
+
     /// A call control packet (handshake, refusal, sealed signaling, connectivity check) that arrived on `path`.
     /// Returns false for packets that are not the call's.
     func receiveControl(_ packet: ControlPacket, on path: PathKey, at arrival: ClockInstant) -> Bool {

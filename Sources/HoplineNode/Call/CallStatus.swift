@@ -30,6 +30,19 @@ public struct CallStatus: Equatable, Sendable, Codable {
     public var receiveKbps: Double?
     /// E-model (ITU-T G.107, simplified) MOS estimate from one-way delay and loss.
     public var mos: Double?
+    /// Round-trip time from RTCP (the peer's receiver report echoing our sender report: LSR/DLSR), ms.
+    public var rtcpRttMs: Double?
+    /// Loss and jitter the peer reports about the media we send (its latest RTCP receiver report).
+    public var peerLossPercent: Double?
+    public var peerJitterMs: Double?
+    /// One-way mouth-to-ear estimate for the audio we hear: frame + encoder look-ahead + network (RTT/2) +
+    /// jitter-buffer delay, ms.
+    public var mouthToEarMs: Double?
+    /// What our encoder plans for now, adapted from the peer's reports: expected loss (FEC), bitrate.
+    public var plannedLossPercent: Int?
+    public var encoderKbps: Double?
+    /// RTCP reports of the call.
+    public var rtcp: RTCPCounters?
     /// RMS level of the audio sent / played in the last second, dBFS (-100 for silence).
     public var inputDb: Double?
     public var outputDb: Double?
@@ -52,8 +65,9 @@ public struct CallStatus: Equatable, Sendable, Codable {
         }
         func f(_ value: Double?, _ digits: Int = 1) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
         let standby = (paths ?? []).filter { !$0.active && $0.alive }.count
-        return "active \(path ?? "?") \(remote ?? "")" + (standby > 0 ? " (+\(standby) standby)" : "") + " | rtt \(f(rttMs)) ms | loss \(f(lossPercent))% | jitter \(f(jitterMs)) ms"
-            + " | buffer \(f(bufferDelayMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
+        return "active \(path ?? "?") \(remote ?? "")" + (standby > 0 ? " (+\(standby) standby)" : "") + " | rtt \(f(rttMs ?? rtcpRttMs)) ms"
+            + " | loss \(f(lossPercent))% (peer \(f(peerLossPercent))%) | jitter \(f(jitterMs)) ms"
+            + " | buffer \(f(bufferDelayMs, 0)) ms | mouth-to-ear \(f(mouthToEarMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
             + " | in \(f(inputDb, 0)) dB out \(f(outputDb, 0)) dB"
     }
 

@@ -7,6 +7,10 @@ public protocol MediaCipher: AnyObject {
     func protect(_ rtp: [UInt8]) throws -> [UInt8]
     /// SRTP in, RTP out; a refused packet throws `MediaCipherRejection`.
     func unprotect(_ srtp: [UInt8]) throws(MediaCipherRejection) -> [UInt8]
+    /// RTCP in, SRTCP out (RFC 3711 section 3.4, on the media port as RFC 5761 allows).
+    func protectRTCP(_ rtcp: [UInt8]) throws -> [UInt8]
+    /// SRTCP in, RTCP out; a refused packet throws `MediaCipherRejection`.
+    func unprotectRTCP(_ srtcp: [UInt8]) throws(MediaCipherRejection) -> [UInt8]
 }
 
 /// Why an incoming media packet was refused; each lands in its own counter.

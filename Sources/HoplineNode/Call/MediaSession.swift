@@ -11,11 +11,11 @@ import HoplineNet
 /// only through their lock-free rings (see `LiveAudioEndpoints`).
 public final class MediaSession {
     public let settings: OpusSettings
-    private let cipher: any MediaCipher
+    let cipher: any MediaCipher
     private let source: any CallAudioSource
     private let sinks: [any CallAudioSink]
-    private let sender: MediaSender
-    private let receiver: MediaReceiver
+    let sender: MediaSender
+    let receiver: MediaReceiver
     private let frameSamples: Int
     private let chunkSamples: Int
     private let frameNanoseconds: Int64
@@ -32,6 +32,8 @@ public final class MediaSession {
     private var lastExpected = 0
     private var lastReceived = 0
     public private(set) var protectFailures = 0
+    /// RTCP: when reports are due, what was sent and received (see `MediaSession+RTCP.swift`).
+    var reports: CallReports
 
     public init(
         settings: OpusSettings, jitterBuffer: any JitterBuffer, playoutPeriodMilliseconds: Int,
@@ -60,6 +62,7 @@ public final class MediaSession {
         // The first frame goes out at once (a file has it ready); playout starts on the next period.
         nextFrameDue = start
         nextChunkDue = start.advanced(byNanoseconds: chunkNanoseconds)
+        reports = CallReports(start: start)
     }
 
     /// Lets outgoing media flow from `now` on, the first frame at once.
@@ -113,11 +116,13 @@ public final class MediaSession {
             }
             nextChunkDue = nextChunkDue.advanced(byNanoseconds: chunkNanoseconds)
         }
+        sendReportsIfDue(now: now, send: send)
     }
 
     /// The next instant `tick` has work to do.
     public var nextDeadline: ClockInstant {
-        source.isClockPaced ? min(nextFrameDue, nextChunkDue) : min(nextChunkDue, nextChunkDue.advanced(byNanoseconds: -chunkNanoseconds / 2))
+        let media = source.isClockPaced ? min(nextFrameDue, nextChunkDue) : min(nextChunkDue, nextChunkDue.advanced(byNanoseconds: -chunkNanoseconds / 2))
+        return min(media, reports.nextReport)
     }
 
     @discardableResult

@@ -4,8 +4,8 @@ import HoplineNet
 /// keyed from the Noise handshake with one exported key per direction, so the two directions never share
 /// keys. Not thread-safe: owned by the node's loop thread.
 public final class SRTPMediaCipher: MediaCipher {
-    private let outbound: SRTPSession
-    private let inbound: SRTPSession
+    let outbound: SRTPSession
+    let inbound: SRTPSession
 
     /// Derives both directions' keys from a completed handshake.
     public init(handshake: NoiseIKHandshake) throws {
@@ -20,12 +20,17 @@ public final class SRTPMediaCipher: MediaCipher {
         do {
             return try inbound.unprotect(srtp)
         } catch {
-            switch error.category {
-            case .replayed: throw .replayed
-            case .forged: throw .forged
-            case .malformed: throw .malformed
-            case .other: throw .other(error.description)
-            }
+            throw Self.rejection(error)
+        }
+    }
+
+    /// The counter an SRTP or SRTCP failure belongs in.
+    static func rejection(_ error: SRTPError) -> MediaCipherRejection {
+        switch error.category {
+        case .replayed: return .replayed
+        case .forged: return .forged
+        case .malformed: return .malformed
+        case .other: return .other(error.description)
         }
     }
 }

@@ -69,7 +69,7 @@ final class NodeCore {
         case .unknown, .relay:
             environment.counters.garbage += 1
         case .srtcp:
-            environment.counters.srtcpIgnored += 1
+            calls.receiveRTCP(bytes, on: path, at: arrival)
         case .srtp:
             calls.receiveMedia(bytes, on: path, at: arrival)
         case .control:

@@ -12,8 +12,13 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var srtpOther = 0
     /// SRTP/SRTCP datagrams that arrived while no call had media keys (e.g. at a rendezvous node).
     public var mediaWithoutCall = 0
-    /// SRTCP datagrams (Hopline sends none yet; counted and dropped).
-    public var srtcpIgnored = 0
+    /// SRTCP datagrams authenticated and taken by the call (reports, or RTCP types it ignores).
+    public var srtcpAccepted = 0
+    /// SRTCP datagrams refused: a repeated or too old SRTCP index; failed authentication (or another
+    /// libsrtp2 failure); too short for header, tag and index, or authenticated RTCP that does not parse.
+    public var srtcpReplayed = 0
+    public var srtcpForged = 0
+    public var srtcpMalformed = 0
     /// Sealed signaling packets that failed to decrypt, were replays, or named no known session.
     public var sealedRejected = 0
     /// Handshake messages that could not be read (wrong key, tampering, garbage).

@@ -84,8 +84,17 @@ final class StatusReporter {
         status.packetsSent = media.senderStatistics.packetsSent
         status.packetsReceived = media.reception.packetsReceived
         status.framesConcealed = media.jitterStatistics.concealed
-        let oneWay = (call.rttMilliseconds ?? 0) / 2 + (status.bufferDelayMs ?? settings.jitterTargetMilliseconds)
+        status.rtcpRttMs = media.rtcpRoundTripMilliseconds
+        if let block = media.peerReport {
+            status.peerLossPercent = Double(block.fractionLost) * 100 / 256
+            status.peerJitterMs = Double(block.jitter) * 1000 / Double(RTPPacket.opusClockRate)
+        }
+        status.plannedLossPercent = media.currentCodecSettings.expectedLossPercent
+        status.encoderKbps = Double(media.currentCodecSettings.bitrate) / 1000
+        status.rtcp = media.rtcpCounters
+        let oneWay = (status.rtcpRttMs ?? call.rttMilliseconds ?? 0) / 2 + (status.bufferDelayMs ?? settings.jitterTargetMilliseconds)
             + Double(settings.codec.frameMilliseconds) + media.lookaheadMilliseconds
+        status.mouthToEarMs = oneWay
         status.mos = EModel.meanOpinionScore(oneWayDelayMilliseconds: oneWay, lossPercent: status.lossPercent ?? 0)
         if let first = media.firstPlayedAt { status.firstAudioMs = first.milliseconds(since: call.startedAt) }
     }
