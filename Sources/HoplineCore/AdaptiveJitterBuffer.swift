@@ -155,17 +155,22 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             statistics.comfortNoise += 1
             return .comfortNoise(samples: samples)
         }
-        noteLoss(true)
         if gap <= lastDuration {
+            noteLoss(true)
             self.playoutTimestamp = next.extendedTimestamp
             statistics.fecRecovered += 1
             previousWasConcealment = true
             return .recoverFromFEC(next: next, samples: gap)
         }
-        self.playoutTimestamp = playoutTimestamp + Int64(lastDuration)
-        statistics.concealed += 1
+        // Conceal up to the start of the frame before `next` (a whole frame, or the rest of one that a hold
+        // already partly concealed), so that frame is rebuilt from FEC whole.
+        let samples = min(lastDuration, gap - lastDuration)
+        noteLoss(true)
+        self.playoutTimestamp = playoutTimestamp + Int64(samples)
+        // A hold already counted the frame it partly concealed (`classifyUnderrun`).
+        if samples == lastDuration { statistics.concealed += 1 }
         previousWasConcealment = true
-        return .conceal(samples: lastDuration)
+        return .conceal(samples: samples)
     }
 
     /// Before the first packet plays: wait until it has the target delay.
@@ -191,8 +196,11 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             // The audio concealed while holding already stood in for the first missing slots: move the
             // playout point past them (whole frames, keeping the last missing frame for FEC), so an outage
             // (a path that died, a loss burst) does not add its own length to the delay.
+            // The skip need not be whole frames: concealment then only completes the frame it cut into, so a
+            // burst costs its own length and no more, but it never reaches into the last missing frame, which
+            // FEC rebuilds whole (libopus conceals instead when asked for less than the packet's duration).
             let held = Int64(unclassifiedUnderrunSamples), frame = Int64(lastDuration)
-            let skip = max(0, min(held, gap - frame)) / frame * frame
+            let skip = max(0, min(held, gap - frame))
             self.playoutTimestamp = playoutTimestamp + skip
             self.holdingSince = nil
             classifyUnderrun(asPause: false)

@@ -12,13 +12,27 @@ final class SenderAdaptationTests: XCTestCase {
 
     func testPlansFECForTheMeasuredLossAndBacksOffUnderHeavyLoss() {
         var adaptation = SenderAdaptation(base: OpusSettings(bitrate: 32_000, expectedLossPercent: 5))
-        XCTAssertEqual(adaptation.receive(block(fraction: 26), nowNTP: 0)?.expectedLossPercent, 11)  // 26/256 = 10.2 %
+        XCTAssertEqual(adaptation.receive(block(fraction: 26), nowNTP: 0)?.expectedLossPercent, nil, "10.2 % stays in the 5 % bucket")
+        XCTAssertEqual(adaptation.receive(block(fraction: 40), nowNTP: 0)?.expectedLossPercent, 10)  // smoothed 11.8 %
         for _ in 0..<10 { _ = adaptation.receive(block(fraction: 77), nowNTP: 0) }  // 30 %
         XCTAssertEqual(adaptation.current.bitrate, 24_000, "75 % of the base above 15 % loss")
         for _ in 0..<15 { _ = adaptation.receive(block(fraction: 0), nowNTP: 0) }
         XCTAssertEqual(adaptation.current.bitrate, 32_000, "back to the base once loss is under 5 %")
-        XCTAssertEqual(adaptation.current.expectedLossPercent, 1)
+        XCTAssertEqual(adaptation.current.expectedLossPercent, 0, "no FEC bits on a clean path")
         XCTAssertTrue(adaptation.current.forwardErrorCorrection)
+    }
+
+    func testPlannedLossBucketsWithHysteresis() {
+        let cases: [(loss: Double, previous: Int, planned: Int)] = [
+            (0, 5, 0), (0.009, 0, 0), (0.01, 0, 1), (0.059, 1, 1), (0.06, 1, 5), (0.045, 5, 5), (0.039, 5, 1),
+            (0.105, 5, 5), (0.11, 5, 10), (0.095, 10, 10), (0.089, 10, 5), (0.215, 10, 10), (0.22, 10, 20),
+            (0.185, 20, 20), (0.179, 20, 10), (0.9, 0, 20),
+        ]
+        for (loss, previous, planned) in cases {
+            XCTAssertEqual(
+                SenderAdaptation.plannedLossPercent(smoothedLoss: loss, previous: previous), planned,
+                "\(loss * 100) % smoothed after \(previous) % planned")
+        }
     }
 
     func testRoundTripTimeFromTheEchoedSenderReport() {
