@@ -25,8 +25,6 @@ public struct SenderAdaptation: Sendable {
     public init(base: OpusSettings) {
         self.base = base
         current = base
-        // The base's planned loss is the prior that reports correct.
-        smoothedLoss = Double(base.expectedLossPercent) / 100
     }
 
     /// Takes one report block about our stream, received at `now` (NTP format on our clock); returns new
@@ -34,7 +32,8 @@ public struct SenderAdaptation: Sendable {
     public mutating func receive(_ block: RTCPPacket.ReportBlock, nowNTP: UInt64) -> OpusSettings? {
         reportsReceived += 1
         let fraction = Double(block.fractionLost) / 256
-        smoothedLoss = (1 - Self.smoothingWeight) * smoothedLoss + Self.smoothingWeight * fraction
+        // The first report replaces the configured guess, so a clean path stops paying for FEC at once.
+        smoothedLoss = reportsReceived == 1 ? fraction : (1 - Self.smoothingWeight) * smoothedLoss + Self.smoothingWeight * fraction
         if block.lastSenderReport != 0 {
             let nowMiddle = UInt32(truncatingIfNeeded: nowNTP >> 16)
             let units = nowMiddle &- block.lastSenderReport &- block.delaySinceLastSenderReport
