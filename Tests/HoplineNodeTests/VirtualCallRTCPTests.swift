@@ -1,5 +1,6 @@
 import HoplineCore
-import HoplineNet
+@testable import HoplineNet
+import Foundation
 @testable import HoplineNode
 import XCTest
 
@@ -33,6 +34,23 @@ final class VirtualCallRTCPTests: XCTestCase {
         XCTAssertEqual(caller.environment.counters.srtcpForged + caller.environment.counters.srtcpMalformed, 0)
         XCTAssertEqual(callee.environment.counters.srtcpAccepted, theirs.rtcpCounters.senderReportsReceived + theirs.rtcpCounters.receiverReportsReceived)
         XCTAssertEqual(ours.peerReport?.fractionLost, 0)
+
+        // The --stats line carries them, and the one-way mouth-to-ear estimate built on the RTCP RTT.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtcp-stats-\(UInt32.random(in: 0 ... .max)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var settings = caller.environment.settings
+        settings.statsPath = path
+        let reporter = try StatusReporter(settings: settings, start: network.clock.now())
+        reporter.report(now: network.clock.now(), core: caller, socket: TransportStatistics(), final: true)
+        let line = try XCTUnwrap(String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
+        let status = try JSONDecoder().decode(CallStatus.self, from: Data(line.utf8))
+        XCTAssertEqual(try XCTUnwrap(status.rtcpRttMs), 50, accuracy: 0.031)
+        XCTAssertEqual(status.peerLossPercent, 0)
+        XCTAssertEqual(status.plannedLossPercent, 0, "a clean path plans no FEC")
+        let buffer = try XCTUnwrap(status.bufferDelayMs)
+        XCTAssertEqual(try XCTUnwrap(status.mouthToEarMs), 25 + buffer + 20 + ours.lookaheadMilliseconds, accuracy: 0.05)
+        XCTAssertGreaterThan(status.rtcp?.receiverReportsReceived ?? 0, 2)
+        XCTAssertTrue(status.line.contains("mouth-to-ear"), status.line)
     }
 
     func testReportsAdaptTheSenderUpUnderLossAndBackDownWhenItClears() throws {
