@@ -5,7 +5,8 @@ import HoplineCore
 /// off the bitrate when loss is heavy (congestion relief). Also turns the report's LSR/DLSR echo into a
 /// round-trip time.
 ///
-/// Policy (documented in README): loss is smoothed (70 % old, 30 % new report); `OPUS_SET_PACKET_LOSS_PERC`
+/// Policy (documented in README): the first report replaces the configured guess, later ones are averaged
+/// in (the running mean, then 15 % per report once that is smaller: a memory of about 7 reports); `OPUS_SET_PACKET_LOSS_PERC`
 /// follows the smoothed loss put into libwebrtc's buckets 0, 1, 5, 10 and 20 % (`plannedLossPercent`), in-band
 /// FEC stays on while the base settings ask for it; above 15 % smoothed loss the bitrate drops to 75 % of the
 /// base, and returns when loss falls below 5 %.
@@ -32,8 +33,10 @@ public struct SenderAdaptation: Sendable {
     public mutating func receive(_ block: RTCPPacket.ReportBlock, nowNTP: UInt64) -> OpusSettings? {
         reportsReceived += 1
         let fraction = Double(block.fractionLost) / 256
-        // The first report replaces the configured guess, so a clean path stops paying for FEC at once.
-        smoothedLoss = reportsReceived == 1 ? fraction : (1 - Self.smoothingWeight) * smoothedLoss + Self.smoothingWeight * fraction
+        // The first report replaces the configured guess, so a clean path stops paying for FEC at once; the
+        // next ones are averaged until the long-memory weight takes over.
+        let weight = max(Self.smoothingWeight, 1 / Double(reportsReceived))
+        smoothedLoss += weight * (fraction - smoothedLoss)
         if block.lastSenderReport != 0 {
             let nowMiddle = UInt32(truncatingIfNeeded: nowNTP >> 16)
             let units = nowMiddle &- block.lastSenderReport &- block.delaySinceLastSenderReport

@@ -13,11 +13,11 @@ final class SenderAdaptationTests: XCTestCase {
     func testPlansFECForTheMeasuredLossAndBacksOffUnderHeavyLoss() {
         var adaptation = SenderAdaptation(base: OpusSettings(bitrate: 32_000, expectedLossPercent: 5))
         XCTAssertEqual(adaptation.receive(block(fraction: 26), nowNTP: 0)?.expectedLossPercent, nil, "10.2 % stays in the 5 % bucket")
-        XCTAssertEqual(adaptation.receive(block(fraction: 60), nowNTP: 0)?.expectedLossPercent, 10)  // smoothed 12.1 %
+        XCTAssertEqual(adaptation.receive(block(fraction: 60), nowNTP: 0)?.expectedLossPercent, 10)  // mean of the two: 16.8 %
         for _ in 0..<10 { _ = adaptation.receive(block(fraction: 77), nowNTP: 0) }  // 30 %
         XCTAssertEqual(adaptation.current.bitrate, 24_000, "75 % of the base above 15 % loss")
         for _ in 0..<10 { _ = adaptation.receive(block(fraction: 0), nowNTP: 0) }
-        XCTAssertEqual(adaptation.current.bitrate, 24_000, "the smoothed loss (5.2 %) comes down slowly")
+        XCTAssertEqual(adaptation.current.bitrate, 24_000, "the smoothed loss (5.6 %) comes down slowly")
         XCTAssertEqual(adaptation.current.expectedLossPercent, 5)
         for _ in 0..<15 { _ = adaptation.receive(block(fraction: 0), nowNTP: 0) }
         XCTAssertEqual(adaptation.current.bitrate, 32_000, "back to the base once loss is under 5 %")
