@@ -194,11 +194,10 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             // (conceal, then FEC for the last one). On a reordering path the hold goes on instead, since the
             // missing packet is probably still on its way.
             // The audio concealed while holding already stood in for the first missing slots: move the
-            // playout point past them (whole frames, keeping the last missing frame for FEC), so an outage
-            // (a path that died, a loss burst) does not add its own length to the delay.
-            // The skip need not be whole frames: concealment then only completes the frame it cut into, so a
-            // burst costs its own length and no more, but it never reaches into the last missing frame, which
-            // FEC rebuilds whole (libopus conceals instead when asked for less than the packet's duration).
+            // playout point past it sample for sample, so an outage (a path that died, a loss burst) costs its
+            // own length and no more; `decide` then conceals only the rest of the frame the hold cut into. The
+            // skip never reaches into the last missing frame, which FEC rebuilds whole (libopus conceals
+            // instead when asked for less than the packet's duration).
             let held = Int64(unclassifiedUnderrunSamples), frame = Int64(lastDuration)
             let skip = max(0, min(held, gap - frame))
             self.playoutTimestamp = playoutTimestamp + skip

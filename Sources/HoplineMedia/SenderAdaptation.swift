@@ -6,10 +6,10 @@ import HoplineCore
 /// round-trip time.
 ///
 /// Policy (documented in README): the first report replaces the configured guess, later ones are averaged
-/// in (the running mean, then 15 % per report once that is smaller: a memory of about 7 reports); `OPUS_SET_PACKET_LOSS_PERC`
-/// follows the smoothed loss put into libwebrtc's buckets 0, 1, 5, 10 and 20 % (`plannedLossPercent`), in-band
-/// FEC stays on while the base settings ask for it; above 15 % smoothed loss the bitrate drops to 75 % of the
-/// base, and returns when loss falls below 5 %.
+/// in (the running mean, then 15 % per report once that is smaller: a memory of about 7 reports);
+/// `OPUS_SET_PACKET_LOSS_PERC` follows the smoothed loss put into libwebrtc's buckets 0, 1, 5, 10 and 20 %
+/// (`plannedLossPercent`); in-band FEC stays on while the base settings ask for it; above 15 % smoothed loss
+/// the bitrate drops to 75 % of the base, and returns when loss falls below 5 %.
 public struct SenderAdaptation: Sendable {
     public let base: OpusSettings
     public private(set) var current: OpusSettings
