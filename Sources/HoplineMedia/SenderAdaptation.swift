@@ -9,7 +9,7 @@ import HoplineCore
 /// in (the running mean, then 15 % per report once that is smaller: a memory of about 7 reports);
 /// `OPUS_SET_PACKET_LOSS_PERC` follows the smoothed loss put into libwebrtc's buckets 0, 1, 5, 10 and 20 %
 /// (`plannedLossPercent`); in-band FEC stays on while the base settings ask for it; above 15 % smoothed loss
-/// the bitrate drops to 75 % of the base, and returns when loss falls below 5 %.
+/// (from the third report on) the bitrate drops to 75 % of the base, and returns when loss falls below 5 %.
 public struct SenderAdaptation: Sendable {
     public let base: OpusSettings
     public private(set) var current: OpusSettings
@@ -22,6 +22,9 @@ public struct SenderAdaptation: Sendable {
     /// The weight of each new report in the smoothed loss. Burst loss measured over one report interval swings
     /// from 0 to 20 % and more; a long memory keeps the planned loss near the mean instead of following it.
     public static let smoothingWeight = 0.15
+
+    /// Reports needed before heavy loss may lower the bitrate.
+    public static let reportsBeforeBackOff = 3
 
     public init(base: OpusSettings) {
         self.base = base
@@ -44,7 +47,8 @@ public struct SenderAdaptation: Sendable {
         }
         var next = current
         next.expectedLossPercent = Self.plannedLossPercent(smoothedLoss: smoothedLoss, previous: current.expectedLossPercent)
-        if smoothedLoss > 0.15 {
+        // Not on the first reports alone: the first covers 250 ms (a dozen packets), where two losses are 20 %.
+        if smoothedLoss > 0.15 && reportsReceived >= Self.reportsBeforeBackOff {
             next.bitrate = max(6_000, base.bitrate * 3 / 4)
         } else if smoothedLoss < 0.05 {
             next.bitrate = base.bitrate
@@ -55,15 +59,16 @@ public struct SenderAdaptation: Sendable {
     }
 
     /// The loss to plan FEC for, from the smoothed measured loss: the bucket below it of 0, 1, 5, 10 and 20 %
-    /// (libwebrtc's `OptimizePacketLossRate`), entering the 5 and 10 % buckets 1 % above them and the 20 %
-    /// bucket 2 % above it, and leaving them as far below. Rounding down pays: planning for more loss than
-    /// this takes bits from every frame for a copy that one frame of FEC cannot use in a burst anyway
-    /// (measured in README: at 9-12 % burst loss, 5 % planned beat 10 % and 20 % in PESQ-WB).
+    /// (after libwebrtc's `OptimizePacketLossRate`), left only 1 % below the 5 and 10 % buckets and 2 % below
+    /// the 20 % bucket, so it does not flap. Rounding down pays: planning for more loss than this takes bits
+    /// from every frame for a copy that one frame of FEC cannot use in a burst anyway (measured in README: at
+    /// 9-12 % burst loss, 5 % planned beat 10 % and 20 % in PESQ-WB). Entering a bucket at its own value (not
+    /// above it, as libwebrtc does) keeps 5 % random loss at 5 % planned.
     public static func plannedLossPercent(smoothedLoss: Double, previous: Int) -> Int {
         let percent = smoothedLoss * 100
         let buckets: [(percent: Int, margin: Double)] = [(20, 2), (10, 1), (5, 1)]
         for bucket in buckets {
-            let threshold = Double(bucket.percent) + (previous >= bucket.percent ? -bucket.margin : bucket.margin)
+            let threshold = Double(bucket.percent) - (previous >= bucket.percent ? bucket.margin : 0)
             if percent >= threshold { return bucket.percent }
         }
         return percent >= 1 ? 1 : 0

@@ -12,8 +12,8 @@ final class SenderAdaptationTests: XCTestCase {
 
     func testPlansFECForTheMeasuredLossAndBacksOffUnderHeavyLoss() {
         var adaptation = SenderAdaptation(base: OpusSettings(bitrate: 32_000, expectedLossPercent: 5))
-        XCTAssertEqual(adaptation.receive(block(fraction: 26), nowNTP: 0)?.expectedLossPercent, nil, "10.2 % stays in the 5 % bucket")
-        XCTAssertEqual(adaptation.receive(block(fraction: 60), nowNTP: 0)?.expectedLossPercent, 10)  // mean of the two: 16.8 %
+        XCTAssertEqual(adaptation.receive(block(fraction: 20), nowNTP: 0)?.expectedLossPercent, nil, "7.8 % stays in the 5 % bucket")
+        XCTAssertEqual(adaptation.receive(block(fraction: 60), nowNTP: 0)?.expectedLossPercent, 10)  // mean of the two: 15.6 %
         for _ in 0..<10 { _ = adaptation.receive(block(fraction: 77), nowNTP: 0) }  // 30 %
         XCTAssertEqual(adaptation.current.bitrate, 24_000, "75 % of the base above 15 % loss")
         for _ in 0..<10 { _ = adaptation.receive(block(fraction: 0), nowNTP: 0) }
@@ -25,10 +25,21 @@ final class SenderAdaptationTests: XCTestCase {
         XCTAssertTrue(adaptation.current.forwardErrorCorrection)
     }
 
+    func testAShortFirstReportDoesNotCutTheBitrate() {
+        var adaptation = SenderAdaptation(base: OpusSettings(bitrate: 32_000, expectedLossPercent: 5))
+        // 250 ms in, two of a dozen packets lost: 20 %, but too few reports to call it congestion.
+        XCTAssertEqual(adaptation.receive(block(fraction: 51), nowNTP: 0)?.bitrate, 32_000, "FEC planned up, bitrate kept")
+        XCTAssertEqual(adaptation.current.expectedLossPercent, 10)
+        _ = adaptation.receive(block(fraction: 13), nowNTP: 0)
+        _ = adaptation.receive(block(fraction: 13), nowNTP: 0)
+        XCTAssertEqual(adaptation.current.bitrate, 32_000, "the mean of three reports (10 %) is not heavy loss")
+        XCTAssertEqual(adaptation.current.expectedLossPercent, 10)
+    }
+
     func testPlannedLossBucketsWithHysteresis() {
         let cases: [(loss: Double, previous: Int, planned: Int)] = [
-            (0, 5, 0), (0.009, 0, 0), (0.01, 0, 1), (0.059, 1, 1), (0.06, 1, 5), (0.045, 5, 5), (0.039, 5, 1),
-            (0.105, 5, 5), (0.11, 5, 10), (0.095, 10, 10), (0.089, 10, 5), (0.215, 10, 10), (0.22, 10, 20),
+            (0, 5, 0), (0.009, 0, 0), (0.01, 0, 1), (0.049, 1, 1), (0.05, 1, 5), (0.045, 5, 5), (0.039, 5, 1),
+            (0.099, 5, 5), (0.10, 5, 10), (0.095, 10, 10), (0.089, 10, 5), (0.199, 10, 10), (0.20, 10, 20),
             (0.185, 20, 20), (0.179, 20, 10), (0.9, 0, 20),
         ]
         for (loss, previous, planned) in cases {
