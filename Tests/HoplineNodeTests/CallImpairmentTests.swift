@@ -8,7 +8,8 @@ final class CallImpairmentTests: CLITestCase {
     /// Thresholds: with 5% loss, 30 ms delay and 5 ms jitter each way (seed 7) `CallTestSupport.match`
     /// measured 0.85 (FEC and concealment cover most losses; the clean path gives 0.88), so 0.6 still fails
     /// on a broken call. The RTT samples measured 52-61 ms: 60 ms of proxy delay plus or minus the jitter
-    /// (sigma 5 ms each way), so their mean must be over 50 ms; the loss column must show the losses.
+    /// (sigma 5 ms each way), so their mean must be over 50 ms (RTCP's too); the loss column must show the
+    /// losses, and the peer's reports ours.
     func testCallThroughALossyDelayingProxyStillCarriesAudioAndReportsIt() throws {
         let sample = TestSupport.demoSample
         let listener = try ChildProcess.spawn(TestSupport.hoplineBinary, [
@@ -44,6 +45,17 @@ final class CallImpairmentTests: CLITestCase {
         XCTAssertFalse(rtts.isEmpty)
         XCTAssertGreaterThan(rtts.reduce(0, +) / Double(max(rtts.count, 1)), 50, "rtt \(rtts)")
         XCTAssertGreaterThan(losses.reduce(0, +), 0, "loss \(losses)")
+        // RTCP in the call (SRTCP through the proxy): the same round trip from LSR/DLSR, the callee's view of
+        // our loss, the encoder planning FEC for it, and a mouth-to-ear estimate above the 30 ms one way.
+        let rtcpRTTs = samples.compactMap { $0["rtcpRttMs"] as? Double }
+        XCTAssertFalse(rtcpRTTs.isEmpty)
+        XCTAssertGreaterThan(rtcpRTTs.reduce(0, +) / Double(max(rtcpRTTs.count, 1)), 50, "rtcp rtt \(rtcpRTTs)")
+        XCTAssertGreaterThan(samples.compactMap { $0["peerLossPercent"] as? Double }.reduce(0, +), 0)
+        XCTAssertGreaterThanOrEqual(samples.last { $0["state"] as? String == "active" }?["plannedLossPercent"] as? Int ?? 0, 1)
+        XCTAssertGreaterThan(samples.compactMap { $0["mouthToEarMs"] as? Double }.last ?? 0, 60)
+        let counters = samples.last?["counters"] as? [String: Any]
+        XCTAssertGreaterThan(counters?["srtcpAccepted"] as? Int ?? 0, 4)
+        XCTAssertEqual(counters?["srtcpForged"] as? Int, 0)
         let result = try CallTestSupport.match(referencePath: sample, recordedPath: path("c.wav"), seconds: 3)
         XCTAssertGreaterThan(result.correlation, 0.6, "the caller heard too little of the callee")
     }
