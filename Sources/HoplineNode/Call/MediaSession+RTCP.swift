@@ -51,6 +51,7 @@ extension MediaSession {
         }
     }
 
+    /// Reports sent and received in this call.
     public var rtcpCounters: RTCPCounters { reports.counters }
     /// The latest report block the peer sent about our stream (its loss and jitter), nil before one came.
     public var peerReport: RTCPPacket.ReportBlock? { reports.peerReport }
