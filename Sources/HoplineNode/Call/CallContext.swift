@@ -39,7 +39,8 @@ final class CallContext {
     /// Initiator: the cookies busy responders asked for, by path (message 1 goes with it there).
     var handshakeCookies: [PathKey: [UInt8]] = [:]
     var handshakeRetry: PendingTransmission?
-    var transport: NoiseTransport?
+    /// The transport and media keys with their epochs, once the handshake is complete.
+    var keys: CallKeys?
     var sendNonce: UInt64 = 0
     var replay = NoiseReplayWindow()
     var nextSequence: UInt32 = 1

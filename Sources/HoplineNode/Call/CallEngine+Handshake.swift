@@ -192,7 +192,7 @@ extension CallEngine {
         context.peerOffer = offer
         context.handshakeMessage = reply
         do {
-            context.transport = try handshake.split()
+            context.keys = try CallKeys(handshake: handshake, now: now)
         } catch {
             environment.counters.handshakeFailures += 1
             return
@@ -235,12 +235,12 @@ extension CallEngine {
             environment.counters.handshakeFailures += 1
             return
         }
-        guard let answer = try? CallAnswer(parsing: payload), let transport = try? handshake.split() else {
+        guard let answer = try? CallAnswer(parsing: payload), let keys = try? CallKeys(handshake: handshake, now: now) else {
             environment.counters.handshakeFailures += 1
             return
         }
         call.handshake = handshake
-        call.transport = transport
+        call.keys = keys
         call.handshakeRetry = nil
         call.lastHeard = now
         call.peerConfirmed = true

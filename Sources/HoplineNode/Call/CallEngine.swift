@@ -132,7 +132,12 @@ final class CallEngine {
         var deadline = now.advanced(byNanoseconds: 20_000_000)
         guard let call else { return deadline }
         if let media = call.media, call.phase == .active { deadline = min(deadline, media.nextDeadline) }
-        if call.transport != nil { deadline = min(deadline, call.paths.nextDeadline(after: now)) }
+        if let keys = call.keys {
+            deadline = min(deadline, call.paths.nextDeadline(after: now))
+            if call.phase == .ringing || call.phase == .active, let rekey = keys.rekeyDeadline(policy: settings.rekey) {
+                deadline = min(deadline, rekey)
+            }
+        }
         // Retransmissions fire exactly on their schedule.
         let resends = [call.handshakeRetry?.nextSendMilliseconds].compactMap { $0 }
             + call.unacknowledged.values.map(\.nextSendMilliseconds)

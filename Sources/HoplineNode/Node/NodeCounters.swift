@@ -16,6 +16,9 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var srtcpIgnored = 0
     /// Sealed signaling packets that failed to decrypt, were replays, or named no known session.
     public var sealedRejected = 0
+    /// Authenticated `rekey` messages naming an epoch other than the next one (a peer out of step): ignored,
+    /// not acknowledged. A forged or replayed one never authenticates and lands in `sealedRejected`.
+    public var rekeyRejected = 0
     /// Handshake messages that could not be read (wrong key, tampering, garbage).
     public var handshakeFailures = 0
     /// Message 1s whose offer timestamp was not newer than the caller's last (replays): ignored.
