@@ -120,7 +120,8 @@ final class VirtualCallTests: XCTestCase {
     }
 
     /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
-    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// callee does no more DH work for strangers and answers with cookies (4 a second to the flooder, which
+    /// gets nothing more); a real caller gets a cookie, sends
     /// message 1 again with it, and connects. A forged cookie costs no DH work either.
     func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
         let (network, caller, callee) = VirtualNodes.pair()
@@ -142,7 +143,8 @@ final class VirtualCallTests: XCTestCase {
         flood(milliseconds: 500)
         let counters = callee.environment.counters
         XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
-        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+        XCTAssertEqual(counters.handshakeCookiesSent, 4, "one source gets 4 cookies a second")
+        XCTAssertEqual(counters.handshakeCookiesSuppressed, 250 - 20 - 4, "the rest of its flood is dropped unanswered")
 
         try caller.calls.startCall(
             to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],

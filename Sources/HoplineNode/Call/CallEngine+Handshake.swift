@@ -88,7 +88,8 @@ extension CallEngine {
     /// Message 1, with or without a cookie. Retransmissions of the live handshake and refused ones are cheap
     /// and answered as before; a new one costs DH work, so a responder flooded with them (more than
     /// `HandshakeLoadMeter.threshold` a second) first answers with a cookie that only the sender's real
-    /// address receives (smaller than message 1), and takes message 1 only when it comes back with it.
+    /// address receives (smaller than message 1), and takes message 1 only when it comes back with it; a
+    /// source gets a few cookies a second at most (`CookieReplyLimiter`), the rest of its flood is dropped.
     func handshakeInitReceived(session: UInt32, message: [UInt8], cookie: [UInt8]?, on path: PathKey, at now: ClockInstant) {
         let known = call?.session == session || refusedHandshakes[session] != nil
         if !known {
@@ -99,6 +100,10 @@ extension CallEngine {
                     return
                 }
             } else if handshakeLoad.note(at: now) {
+                guard cookieReplies.allow(path, at: now) else {
+                    environment.counters.handshakeCookiesSuppressed += 1
+                    return
+                }
                 environment.counters.handshakeCookiesSent += 1
                 let reply = ControlPacket.handshakeCookie(session: session, cookie: handshakeCookies.cookie(for: source, now: now))
                 environment.send(reply.serialized(), on: path)

@@ -21,6 +21,8 @@ final class CallEngine {
     var replayGuard = HandshakeReplayGuard()
     /// Message 1s that would cost DH work, per second: above the threshold the responder asks for cookies.
     var handshakeLoad = HandshakeLoadMeter()
+    /// Under load, how many cookies each source (path) still gets this second.
+    var cookieReplies = CookieReplyLimiter<PathKey>()
     /// The responder's handshake cookies (the caller proves its address before any DH work under load).
     var handshakeCookies: AddressCookieJar
     /// The timestamp of this node's last offer (caller side), so the next one is always newer.
