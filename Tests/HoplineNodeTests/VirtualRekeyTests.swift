@@ -82,6 +82,7 @@ final class VirtualRekeyTests: XCTestCase {
             // Sealed signaling moves to the peer's new epoch with its next sealed packet (keepalives: 1 s).
             XCTAssertTrue((5...6).contains(keys.receiveEpoch), "\(name): \(keys.receiveEpoch)")
             XCTAssertEqual(keys.rekeys, 6 + Int(keys.receiveEpoch), name)
+            XCTAssertNil(node.calls.call?.handshake, "\(name) keeps no handshake state that could re-derive old keys")
             try assertClean(node, name)
         }
     }

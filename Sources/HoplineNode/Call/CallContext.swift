@@ -31,6 +31,7 @@ final class CallContext {
     var relayLinks: [Int] = []
     /// When each relayed path was last re-proved to its relay (NAT mapping changes).
     var lastReprove: [PathKey: ClockInstant] = [:]
+    /// Initiator: the handshake in progress (dropped once complete: `keys` takes over).
     var handshake: NoiseIKHandshake?
     /// Message 1 (initiator) or message 2 (responder), resent as-is on retransmission or duplicates.
     var handshakeMessage: [UInt8] = []

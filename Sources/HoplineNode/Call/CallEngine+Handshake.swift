@@ -202,7 +202,7 @@ extension CallEngine {
             environment.counters.handshakeFailures += 1
             return
         }
-        context.handshake = handshake
+        // The completed handshake is not kept: its chaining key would re-derive every epoch's keys.
         _ = context.paths.activate(path)
         call = context
         // The caller's relay sessions (from the offer, or already joined on the rendezvous' introduction)
@@ -244,7 +244,7 @@ extension CallEngine {
             environment.counters.handshakeFailures += 1
             return
         }
-        call.handshake = handshake
+        call.handshake = nil  // completed: `keys` has all it needs, and the chaining key is not kept (rekeying)
         call.keys = keys
         call.handshakeRetry = nil
         call.lastHeard = now
