@@ -152,6 +152,32 @@ final class VirtualRekeyTests: XCTestCase {
         try assertClean(call.caller, "caller")
     }
 
+    /// The callee's acknowledgement of the first rekey is lost: the caller resends the `rekey`, the callee
+    /// acknowledges the duplicate again without deriving another epoch, and the caller switches then.
+    func testALostAcknowledgementIsAnsweredAgainWithoutAdvancingTheChain() throws {
+        let call = try call(rekeySeconds: 1)
+        let calleeAddress = call.callee.environment.transport.localAddress
+        var droppedAck = false
+        let caller = call.caller, callee = call.callee
+        call.network.filter = { source, _, bytes in
+            guard !droppedAck, source == calleeAddress, bytes.first == ControlPacketType.sealed.rawValue,
+                caller.calls.call?.keys?.rekeyInFlight == true, callee.calls.call?.keys?.announcedEpoch == 1
+            else { return true }
+            droppedAck = true  // the first sealed packet once the callee took epoch 1: its acknowledgement
+            return false
+        }
+        call.network.run(until: call.start.advanced(byMilliseconds: 1_189.9))
+        XCTAssertTrue(droppedAck)
+        XCTAssertEqual(try keys(call.caller).sendEpoch, 0)
+        call.network.run(until: call.start.advanced(byMilliseconds: 1_190))
+        XCTAssertEqual(try keys(call.caller).sendEpoch, 1, "resent at 1,170 ms, acknowledged again at 1,190 ms")
+        XCTAssertEqual(try keys(call.callee).announcedEpoch, 1, "the duplicate did not advance the chain")
+        call.network.run(for: 1)
+        XCTAssertEqual(try keys(call.callee).media.inboundEpoch, 1)
+        try assertClean(call.callee, "callee")
+        try assertClean(call.caller, "caller")
+    }
+
     /// A recorded `rekey` sent again, a modified one, and an authentic one naming the wrong epoch: none
     /// changes any key; the first two fail as sealed packets, the third is counted as a rekey out of step.
     func testForgedReplayedAndOutOfStepRekeysAreIgnoredAndCounted() throws {
