@@ -15,7 +15,7 @@ extension CallEngine {
     func rekeyAcknowledged(_ call: CallContext, sequence: UInt32, now: ClockInstant) {
         guard let keys = call.keys else { return }
         do {
-            _ = try keys.acknowledged(sequence, now: now)
+            try keys.acknowledged(sequence, now: now)
         } catch {
             environment.event("cannot switch to the new media keys: \(error)")
             hangUp(call, reason: .hangUp)

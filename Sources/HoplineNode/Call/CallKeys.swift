@@ -30,8 +30,6 @@ final class CallKeys {
     /// When the previous receive epochs (signaling, media) are dropped; nil while none is kept.
     private var signalingRetiresAt: (epoch: UInt32, at: ClockInstant)?
     private var mediaRetiresAt: (epoch: UInt32, at: ClockInstant)?
-    /// Sealed packets that opened only under the previous receive epoch.
-    private(set) var previousEpochSealed = 0
 
     init(handshake: NoiseIKHandshake, now: ClockInstant) throws {
         let transport = try handshake.split()
@@ -66,7 +64,6 @@ final class CallKeys {
             (try? cipher.decrypt(nonce: nonce, ciphertext, associatedData: associatedData)).map { .success($0) }
         }
         guard let opened, case .success(let plaintext) = opened.result else { return nil }
-        if opened.epoch < receivers.current { previousEpochSealed += 1 }
         return plaintext
     }
 
@@ -93,21 +90,16 @@ final class CallKeys {
     }
 
     /// The peer acknowledged `sequence`: if it was the rekey announcement, switch to the new epoch (sealed
-    /// at once, SRTP from the next safe packet). Returns the new epoch, or nil.
-    func acknowledged(_ sequence: UInt32, now: ClockInstant) throws -> UInt32? {
-        guard let pending, pending.sequence == sequence else { return nil }
+    /// at once, SRTP from the next packet away from the sequence wrap). An unanswered announcement is never
+    /// given up on by itself: its retransmissions end the call if the peer stays silent.
+    func acknowledged(_ sequence: UInt32, now: ClockInstant) throws {
+        guard let pending, pending.sequence == sequence else { return }
         self.pending = nil
         sender = pending.keys.signaling
         sendEpoch = pending.keys.epoch
         epochStartedAt = now
         sealedInEpoch = 0
         try media.stageOutbound(epoch: pending.keys.epoch, keys: SRTPKeyMaterial(deriving: pending.keys.srtp))
-        return sendEpoch
-    }
-
-    /// The rekey announcement was given up on (the peer vanished): a later one may start.
-    func abandonRekey(sequence: UInt32) {
-        if pending?.sequence == sequence { pending = nil }
     }
 
     /// The peer announced its next epoch. Only the one after the last announced is taken (anything else is
