@@ -35,7 +35,8 @@ final class CallContext {
     var handshake: NoiseIKHandshake?
     /// Message 1 (initiator) or message 2 (responder), resent as-is on retransmission or duplicates.
     var handshakeMessage: [UInt8] = []
-    /// Initiator: the Noise message 1 inside `handshakeMessage` (sent with a cookie where one was asked for).
+    /// Initiator: the Noise message 1 and its mac1 inside `handshakeMessage` (sent with a cookie where one was
+    /// asked for).
     var noiseMessage1: [UInt8] = []
     /// Initiator: the cookies busy responders asked for, by path (message 1 goes with it there).
     var handshakeCookies: [PathKey: [UInt8]] = [:]

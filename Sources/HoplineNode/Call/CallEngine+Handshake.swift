@@ -44,7 +44,8 @@ extension CallEngine {
         var handshake: NoiseIKHandshake
         do {
             handshake = try NoiseIKHandshake.initiator(identity: identity, remote: peer, prologue: Self.prologue)
-            let message = try handshake.writeMessage(payload: offer(relayLinks: relayLinks).serialized())
+            let message = HandshakeMAC(responderStaticKey: peer.publicKey).appending(
+                to: try handshake.writeMessage(payload: offer(relayLinks: relayLinks).serialized()), session: call.session)
             call.noiseMessage1 = message
             call.handshakeMessage = ControlPacket.handshakeInit(session: call.session, message: message).serialized()
         } catch {
@@ -92,6 +93,15 @@ extension CallEngine {
     /// source gets a few cookies a second at most (`CookieReplyLimiter`), the rest of its flood is dropped.
     func handshakeInitReceived(session: UInt32, message: [UInt8], cookie: [UInt8]?, on path: PathKey, at now: ClockInstant) {
         let known = call?.session == session || refusedHandshakes[session] != nil
+        guard let noiseMessage = ownHandshakeMAC.verified(message, session: session) else {
+            // Blind garbage, or a caller with another node ID: no DH work. Told so while the node is quiet;
+            // dropped unanswered once message 1s flood in.
+            environment.counters.handshakeMacRejected += 1
+            if !known, !handshakeLoad.note(at: now) {
+                environment.send(ControlPacket.handshakeRefused(session: session, reason: .undecryptable).serialized(), on: path)
+            }
+            return
+        }
         if !known {
             let source = path.nextHop.socketAddress
             if let cookie {
@@ -110,7 +120,7 @@ extension CallEngine {
                 return
             }
         }
-        handshakeInitArrived(session: session, message: message, on: path, at: now)
+        handshakeInitArrived(session: session, message: Array(noiseMessage), on: path, at: now)
     }
 
     /// A connectivity check from the peer for our handshake: its NAT mapping toward us is open there, so

@@ -23,6 +23,8 @@ final class CallEngine {
     var handshakeLoad = HandshakeLoadMeter()
     /// Under load, how many cookies each source (path) still gets this second.
     var cookieReplies = CookieReplyLimiter<PathKey>()
+    /// Checks the mac1 of message 1s sent to this node (keyed with its own static key).
+    let ownHandshakeMAC: HandshakeMAC
     /// The responder's handshake cookies (the caller proves its address before any DH work under load).
     var handshakeCookies: AddressCookieJar
     /// The timestamp of this node's last offer (caller side), so the next one is always newer.
@@ -45,6 +47,7 @@ final class CallEngine {
         self.relays = relays
         self.playSamples = playSamples
         handshakeCookies = AddressCookieJar(epochSeconds: 60, now: environment.now())
+        ownHandshakeMAC = HandshakeMAC(responderStaticKey: environment.identity.nodeID.publicKey)
     }
 
     var settings: NodeSettings { environment.settings }

@@ -23,6 +23,9 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var handshakeFailures = 0
     /// Message 1s whose offer timestamp was not newer than the caller's last (replays): ignored.
     public var handshakeReplays = 0
+    /// Message 1s whose mac1 was wrong (blind garbage, or sent for another node ID): no DH work; answered with
+    /// a refusal while the node is quiet, dropped under a flood.
+    public var handshakeMacRejected = 0
     /// Message 1s answered with a cookie instead of DH work (the node was flooded with them).
     public var handshakeCookiesSent = 0
     /// Message 1s dropped unanswered under a flood: their source already got its cookies for this second.
