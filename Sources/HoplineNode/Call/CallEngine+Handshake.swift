@@ -88,34 +88,35 @@ extension CallEngine {
 
     /// Message 1, with or without a cookie. Retransmissions of the live handshake and refused ones are cheap
     /// and answered as before; a new one costs DH work, so a responder flooded with them (more than
-    /// `HandshakeLoadMeter.threshold` a second) first answers with a cookie that only the sender's real
-    /// address receives (smaller than message 1), and takes message 1 only when it comes back with it; a
-    /// source gets a few cookies a second at most (`CookieReplyLimiter`), the rest of its flood is dropped.
+    /// `HandshakeLoadMeter.threshold` a second) looks at only 4 a second from each source
+    /// (`HandshakeSourceLimiter`), and first answers with a cookie that only the sender's real address receives
+    /// (smaller than message 1), taking message 1 only when it comes back with it. Before any of that, mac1
+    /// (`HandshakeMAC`) drops message 1s not meant for this node, blind garbage included.
     func handshakeInitReceived(session: UInt32, message: [UInt8], cookie: [UInt8]?, on path: PathKey, at now: ClockInstant) {
         let known = call?.session == session || refusedHandshakes[session] != nil
+        let busy = !known && handshakeLoad.note(at: now)
+        if busy, !messageOneLimiter.allow(path, at: now) {
+            environment.counters.handshakeRateLimited += 1
+            return
+        }
         guard let noiseMessage = ownHandshakeMAC.verified(message, session: session) else {
-            // Blind garbage, or a caller with another node ID: no DH work. Told so while the node is quiet;
-            // dropped unanswered once message 1s flood in.
+            // Blind garbage, or a caller with another node ID: no DH work. Told so while the node is quiet.
             environment.counters.handshakeMacRejected += 1
-            if !known, !handshakeLoad.note(at: now) {
+            if !known, !busy {
                 environment.send(ControlPacket.handshakeRefused(session: session, reason: .undecryptable).serialized(), on: path)
             }
             return
         }
         if !known {
-            let source = path.nextHop.socketAddress
             if let cookie {
-                guard handshakeCookies.check(cookie, from: source, now: now) else {
+                guard handshakeCookies.check(cookie, from: path.nextHop.socketAddress, now: now) else {
                     environment.counters.handshakeCookiesRejected += 1
                     return
                 }
-            } else if handshakeLoad.note(at: now) {
-                guard cookieReplies.allow(path, at: now) else {
-                    environment.counters.handshakeCookiesSuppressed += 1
-                    return
-                }
+            } else if busy {
                 environment.counters.handshakeCookiesSent += 1
-                let reply = ControlPacket.handshakeCookie(session: session, cookie: handshakeCookies.cookie(for: source, now: now))
+                let reply = ControlPacket.handshakeCookie(
+                    session: session, cookie: handshakeCookies.cookie(for: path.nextHop.socketAddress, now: now))
                 environment.send(reply.serialized(), on: path)
                 return
             }

@@ -21,8 +21,8 @@ final class CallEngine {
     var replayGuard = HandshakeReplayGuard()
     /// Message 1s that would cost DH work, per second: above the threshold the responder asks for cookies.
     var handshakeLoad = HandshakeLoadMeter()
-    /// Under load, how many cookies each source (path) still gets this second.
-    var cookieReplies = CookieReplyLimiter<PathKey>()
+    /// Under load, how many more message 1s from each source (path) are looked at this second.
+    var messageOneLimiter = HandshakeSourceLimiter<PathKey>()
     /// Checks the mac1 of message 1s sent to this node (keyed with its own static key).
     let ownHandshakeMAC: HandshakeMAC
     /// The responder's handshake cookies (the caller proves its address before any DH work under load).

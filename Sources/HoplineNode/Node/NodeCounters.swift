@@ -28,8 +28,8 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var handshakeMacRejected = 0
     /// Message 1s answered with a cookie instead of DH work (the node was flooded with them).
     public var handshakeCookiesSent = 0
-    /// Message 1s dropped unanswered under a flood: their source already got its cookies for this second.
-    public var handshakeCookiesSuppressed = 0
+    /// Message 1s dropped unlooked-at under a flood: their source had already sent its 4 for this second.
+    public var handshakeRateLimited = 0
     /// Message 1s whose cookie was wrong or stale: dropped without DH work.
     public var handshakeCookiesRejected = 0
     /// Calls refused because one was already in progress.

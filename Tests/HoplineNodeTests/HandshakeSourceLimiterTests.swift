@@ -2,10 +2,10 @@ import HoplineCore
 @testable import HoplineNode
 import XCTest
 
-/// The per-source cap on handshake cookies under a flood, on an injected clock.
-final class CookieReplyLimiterTests: XCTestCase {
-    func testEachSourceGetsItsCookiesPerSecondWindowAndTheTableStaysBounded() {
-        var limiter = CookieReplyLimiter<Int>(perSecond: 4, capacity: 3)
+/// The per-source cap on the message 1s a flooded node looks at, on an injected clock.
+final class HandshakeSourceLimiterTests: XCTestCase {
+    func testEachSourceGetsItsMessagesPerSecondWindowAndTheTableStaysBounded() {
+        var limiter = HandshakeSourceLimiter<Int>(perSecond: 4, capacity: 3)
         let start = ClockInstant(nanoseconds: 5_000_000_000)
         XCTAssertEqual((0..<6).map { _ in limiter.allow(1, at: start) }, [true, true, true, true, false, false])
         XCTAssertTrue(limiter.allow(2, at: start.advanced(byMilliseconds: 10)), "sources are counted apart")

@@ -1,11 +1,12 @@
 import HoplineCore
 
-/// Caps the handshake cookies a flooded responder sends to one source: at most `perSecond` in each one-second
-/// window (a real caller needs one, and resends message 1 with it). Past that a source's message 1s are
-/// dropped without the MAC and the `sendto` a cookie costs, so a flood from one address costs the responder
-/// little more than receiving it. Sources seen in a window are remembered up to `capacity`; beyond that new
-/// sources are answered unrecorded (as without the limit). Owned by the node's loop thread.
-struct CookieReplyLimiter<Source: Hashable> {
+/// Caps the message 1s a flooded responder looks at from one source: at most `perSecond` in each one-second
+/// window (a real caller sends two: message 1, which gets a cookie, and message 1 again with it). Past that a
+/// source's message 1s are dropped before their mac1, cookie or answer is computed, so a flood from one address
+/// costs the responder little more than receiving it (WireGuard's per-source handshake rate limit). Sources
+/// seen in a window are remembered up to `capacity`; beyond that new sources pass unrecorded (as without the
+/// limit). Owned by the node's loop thread.
+struct HandshakeSourceLimiter<Source: Hashable> {
     let perSecond: Int
     let capacity: Int
     private var windowStart: ClockInstant?
@@ -16,7 +17,7 @@ struct CookieReplyLimiter<Source: Hashable> {
         self.capacity = capacity
     }
 
-    /// Whether `source` may get another cookie at `now` (and counts it if so).
+    /// Whether another message 1 from `source` may be looked at `now` (and counts it if so).
     mutating func allow(_ source: Source, at now: ClockInstant) -> Bool {
         if windowStart.map({ now.milliseconds(since: $0) >= 1_000 }) ?? true {
             windowStart = now
