@@ -104,7 +104,7 @@ bench-failover: deps-failover check-swift bench-venv
 		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
 
 # The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood"), from
-# one source and from 64; FLOOD_BASELINE=path/to/another/hopline measures that build in the same run (ratios).
+# one source, 64 and 1000; FLOOD_BASELINE=path/to/another/hopline measures that build in the same run (ratios).
 bench-flood: deps-bench check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
 	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5 \

@@ -81,7 +81,7 @@ def main():
     parser.add_argument("--baseline", help="another hopline build to measure in the same run")
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--sources", default="1,64", help="comma-separated numbers of source sockets")
+    parser.add_argument("--sources", default="1,64,1000", help="comma-separated numbers of source sockets")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="hopline-flood-")
     builds = [("this build", args.hopline)] + ([("baseline", args.baseline)] if args.baseline else [])
