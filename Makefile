@@ -103,10 +103,12 @@ bench-failover: deps-failover check-swift bench-venv
 	$(BENCH_VENV)/bin/python bench/relay_failover.py --hopline $(FAILOVER_SCRATCH)/release/hopline \
 		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
 
-# The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood").
+# The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood"), from
+# one source, 64 and 1000; FLOOD_BASELINE=path/to/another/hopline measures that build in the same run (ratios).
 bench-flood: deps-bench check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
-	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5
+	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5 \
+		$(if $(FLOOD_BASELINE),--baseline $(FLOOD_BASELINE))
 
 # ~10 minutes after the build: 15 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
 # noise" for a subset. The first build takes ~12 minutes on 2 cores (every dependency with ASan and coverage).

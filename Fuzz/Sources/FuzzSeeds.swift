@@ -104,7 +104,7 @@ enum FuzzSeeds {
         return [
             .ringing(sequence: 1), .accept(sequence: 2, answer: answer), .reject(sequence: 3), .busy(sequence: 4),
             .bye(sequence: 5, reason: .durationReached), .ack(acknowledged: 2), .keepalive(sentAt: 123_456_789),
-            .keepaliveEcho(sentAt: 0x7FFF_FFFF_FFFF_FFFF),
+            .keepaliveEcho(sentAt: 0x7FFF_FFFF_FFFF_FFFF), .rekey(sequence: 6, epoch: 1),
         ]
     }
 

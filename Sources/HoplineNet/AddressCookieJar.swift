@@ -14,15 +14,17 @@ public struct AddressCookieJar {
     private let epochNanoseconds: Int64
     private let makeSecret: () -> SymmetricKey
     private var epoch: Int64
-    private var current: SymmetricKey
-    private var previous: SymmetricKey
+    /// HMACs keyed with the current and the previous epoch's secret, nothing fed yet: each cookie starts
+    /// from a copy, so the key's padding and first blocks are not recomputed per packet (a flood's cost).
+    private var current: HMAC<SHA256>
+    private var previous: HMAC<SHA256>
 
     public init(epochSeconds: Double, now: ClockInstant, makeSecret: @escaping () -> SymmetricKey = { SymmetricKey(size: .bits256) }) {
         epochNanoseconds = max(1, Int64(epochSeconds * 1e9))
         self.makeSecret = makeSecret
         epoch = now.nanoseconds / epochNanoseconds
-        current = makeSecret()
-        previous = makeSecret()
+        current = HMAC(key: makeSecret())
+        previous = HMAC(key: makeSecret())
     }
 
     /// The cookie for `source` now (rotating the secrets first if an epoch has passed).
@@ -41,27 +43,34 @@ public struct AddressCookieJar {
     private mutating func rotate(now: ClockInstant) {
         let epochNow = now.nanoseconds / epochNanoseconds
         guard epochNow != epoch else { return }
-        previous = epochNow == epoch + 1 ? current : makeSecret()
-        current = makeSecret()
+        previous = epochNow == epoch + 1 ? current : HMAC(key: makeSecret())
+        current = HMAC(key: makeSecret())
         epoch = epochNow
     }
 
-    private static func mac(_ key: SymmetricKey, _ source: SocketAddress) -> [UInt8] {
-        var input: [UInt8]
-        switch source {
-        case .v4(let v4):
-            var raw = v4.address.sin_addr
-            input = withUnsafeBytes(of: &raw) { Array($0) }
-        case .v6(let v6):
-            var raw = v6.address.sin6_addr
-            input = withUnsafeBytes(of: &raw) { Array($0) }
-        default:
-            input = []
+    /// HMAC(secret, source IP bytes | port u16), the first 16 bytes; the input is built on the stack.
+    private static func mac(_ keyed: HMAC<SHA256>, _ source: SocketAddress) -> [UInt8] {
+        var input: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 16 address bytes and 2 port bytes fit
+        let length = withUnsafeMutableBytes(of: &input) { buffer -> Int in
+            var count = 0
+            switch source {
+            case .v4(let v4):
+                var raw = v4.address.sin_addr
+                count = withUnsafeBytes(of: &raw) { buffer.copyMemory(from: $0); return $0.count }
+            case .v6(let v6):
+                var raw = v6.address.sin6_addr
+                count = withUnsafeBytes(of: &raw) { buffer.copyMemory(from: $0); return $0.count }
+            default:
+                break
+            }
+            let port = UInt16(clamping: source.port ?? 0)
+            buffer[count] = UInt8(port >> 8)
+            buffer[count + 1] = UInt8(port & 0xFF)
+            return count + 2
         }
-        let port = UInt16(clamping: source.port ?? 0)
-        input.append(UInt8(port >> 8))
-        input.append(UInt8(port & 0xFF))
-        return Array(HMAC<SHA256>.authenticationCode(for: input, using: key)).prefix(cookieLength).map { $0 }
+        var mac = keyed
+        withUnsafeBytes(of: &input) { mac.update(data: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+        return mac.finalize().withUnsafeBytes { Array($0.prefix(cookieLength)) }
     }
 }
 

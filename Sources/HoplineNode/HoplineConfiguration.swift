@@ -21,6 +21,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
     public var peerTimeoutSeconds: Double
     /// Seconds to wait for the callee's first answer (`[call] answer_timeout_s`).
     public var answerTimeoutSeconds: Double
+    /// When calls rotate their keys (`[call] rekey_after_s`, `[call] rekey_after_packets`).
+    public var rekey: RekeyPolicy
     /// How this node runs a volunteer relay (`[relay]`, except `candidates`).
     public var relay: RelaySettings
     /// Relays a caller or callee may use when no direct path works (`[relay] candidates`, HOST:PORT each).
@@ -35,6 +37,7 @@ public struct HoplineConfiguration: Sendable, Equatable {
         rendezvous: PeerAddress? = nil,
         peerTimeoutSeconds: Double = 4,
         answerTimeoutSeconds: Double = 5,
+        rekey: RekeyPolicy = RekeyPolicy(),
         relay: RelaySettings = RelaySettings(),
         relayCandidates: [PeerAddress] = []
     ) {
@@ -46,6 +49,7 @@ public struct HoplineConfiguration: Sendable, Equatable {
         self.rendezvous = rendezvous
         self.peerTimeoutSeconds = peerTimeoutSeconds
         self.answerTimeoutSeconds = answerTimeoutSeconds
+        self.rekey = rekey
         self.relay = relay
         self.relayCandidates = relayCandidates
     }
@@ -146,6 +150,19 @@ public struct HoplineConfiguration: Sendable, Equatable {
                     throw .invalidValue(path: path, key: "call.answer_timeout_s", reason: "\(value) (expected 1...60)")
                 }
                 configuration.answerTimeoutSeconds = value
+            }
+            if let value = try section.double("rekey_after_s") {
+                guard RekeyPolicy.secondsRange.contains(value) else {
+                    throw .invalidValue(path: path, key: "call.rekey_after_s", reason: "\(value) (expected 1...3600)")
+                }
+                configuration.rekey.afterSeconds = value
+            }
+            if let value = try section.int("rekey_after_packets") {
+                guard value >= 0, RekeyPolicy.packetsRange.contains(UInt64(value)) else {
+                    throw .invalidValue(
+                        path: path, key: "call.rekey_after_packets", reason: "\(value) (expected 64...4294967296)")
+                }
+                configuration.rekey.afterPackets = UInt64(value)
             }
         }
         try parseRelay(reader, path: path, into: &configuration)

@@ -137,9 +137,11 @@ final class ControlPacketTests: XCTestCase {
         let messages: [SignalMessage] = [
             .ringing(sequence: 1), .accept(sequence: 2, answer: .accepted(offer)), .reject(sequence: 3), .busy(sequence: 4),
             .bye(sequence: 5, reason: .interrupted), .ack(acknowledged: 5), .keepalive(sentAt: 123), .keepaliveEcho(sentAt: .max),
+            .rekey(sequence: 6, epoch: 0xFFFF_FFFF),
         ]
         for message in messages { XCTAssertEqual(try SignalMessage(parsing: message.serialized()), message) }
-        XCTAssertEqual(messages.map(\.reliableSequence), [1, 2, 3, 4, 5, nil, nil, nil])
+        XCTAssertEqual(messages.map(\.reliableSequence), [1, 2, 3, 4, 5, nil, nil, nil, 6])
+        XCTAssertThrowsError(try SignalMessage(parsing: [9, 0, 0, 0, 6, 0, 0, 1]), "a rekey cut short")
         for answer in [CallAnswer.ringing, .accepted(offer), .rejected, .busy, .notAllowed] {
             XCTAssertEqual(try CallAnswer(parsing: answer.serialized()), answer)
         }

@@ -1,3 +1,6 @@
+import Crypto
+import HoplineNet
+
 /// Helpers shared by the Noise and identity tests (named to stay clear of other test files' helpers).
 enum NoiseTestSupport {
     struct BadHex: Error { let text: String }
@@ -19,5 +22,15 @@ enum NoiseTestSupport {
     static func randomBytes<G: RandomNumberGenerator>(_ count: Int, using generator: inout G) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
-}
 
+    /// Both sides of a completed `Noise_IK` handshake between fresh keys.
+    static func completedHandshakes() throws -> (initiator: NoiseIKHandshake, responder: NoiseIKHandshake) {
+        let responderKey = Curve25519.KeyAgreement.PrivateKey()
+        var initiator = try NoiseIKHandshake.initiator(
+            localStatic: Curve25519.KeyAgreement.PrivateKey(), remoteStatic: responderKey.publicKey)
+        var responder = try NoiseIKHandshake.responder(localStatic: responderKey)
+        _ = try responder.readMessage(try initiator.writeMessage())
+        _ = try initiator.readMessage(try responder.writeMessage())
+        return (initiator, responder)
+    }
+}

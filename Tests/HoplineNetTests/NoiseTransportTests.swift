@@ -7,12 +7,7 @@ import XCTest
 /// the reserved nonce, counted-mode failures, and the replay window.
 final class NoiseTransportTests: XCTestCase {
     func completedTransports() throws -> (initiator: NoiseTransport, responder: NoiseTransport) {
-        let responderKey = Curve25519.KeyAgreement.PrivateKey()
-        var initiator = try NoiseIKHandshake.initiator(
-            localStatic: Curve25519.KeyAgreement.PrivateKey(), remoteStatic: responderKey.publicKey)
-        var responder = try NoiseIKHandshake.responder(localStatic: responderKey)
-        _ = try responder.readMessage(try initiator.writeMessage())
-        _ = try initiator.readMessage(try responder.writeMessage())
+        let (initiator, responder) = try NoiseTestSupport.completedHandshakes()
         return (try initiator.split(), try responder.split())
     }
 

@@ -90,7 +90,7 @@ final class CallBadInputTests: CLITestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("could not decrypt the handshake"), result.stderr)
         XCTAssertLessThan(result.seconds, 4)
-        XCTAssertTrue(CallTestSupport.waitForText("\"handshakeFailures\":1", inFile: path("l.jsonl"), timeout: 3))
+        XCTAssertTrue(CallTestSupport.waitForText("\"handshakeMacRejected\":1", inFile: path("l.jsonl"), timeout: 3))
         XCTAssertTrue(FileManager.default.fileExists(atPath: listener.stderrPath))
     }
 

@@ -52,12 +52,15 @@ final class ConfigurationTests: XCTestCase {
             [call]
             peer_timeout_s = 2.5
             answer_timeout_s = 10
+            rekey_after_s = 30
+            rekey_after_packets = 4096
             """
         let configuration = try HoplineConfiguration.parse(text, path: "c.toml")
         XCTAssertEqual(configuration.listenBind.description, "127.0.0.1:5000")
         XCTAssertEqual(configuration.rendezvous?.description, "[::1]:4730")
         XCTAssertEqual(configuration.peerTimeoutSeconds, 2.5)
         XCTAssertEqual(configuration.answerTimeoutSeconds, 10)
+        XCTAssertEqual(configuration.rekey, RekeyPolicy(afterSeconds: 30, afterPackets: 4096))
         XCTAssertNil(try HoplineConfiguration.parse("[network]\nrendezvous = \"\"\n", path: "c.toml").rendezvous)
         let cases: [(String, String)] = [
             ("[network]\nlisten_bind = \"localhost:1\"\n", "c.toml: invalid network.listen_bind: invalid address 'localhost:1'"),
@@ -65,6 +68,9 @@ final class ConfigurationTests: XCTestCase {
             ("[network]\nport = 1\n", "c.toml: unknown setting 'network.port'"),
             ("[call]\npeer_timeout_s = 0\n", "c.toml: invalid call.peer_timeout_s: 0.0 (expected 1...30)"),
             ("[call]\nanswer_timeout_s = 61\n", "c.toml: invalid call.answer_timeout_s: 61.0 (expected 1...60)"),
+            ("[call]\nrekey_after_s = 0.5\n", "c.toml: invalid call.rekey_after_s: 0.5 (expected 1...3600)"),
+            ("[call]\nrekey_after_packets = 10\n", "c.toml: invalid call.rekey_after_packets: 10 (expected 64...4294967296)"),
+            ("[call]\nrekey_after_packets = -1\n", "c.toml: invalid call.rekey_after_packets: -1 (expected 64...4294967296)"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try HoplineConfiguration.parse(text, path: "c.toml"), text) { error in

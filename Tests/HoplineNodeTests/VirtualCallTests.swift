@@ -119,19 +119,21 @@ final class VirtualCallTests: XCTestCase {
         XCTAssertTrue(guardian.admit(11, from: a), "past the bound the oldest callers are forgotten")
     }
 
-    /// A flood of garbage message 1s (500 a second from one stranger): after the first 20 in a second the
-    /// callee does no more DH work for strangers and answers with cookies; a real caller gets a cookie, sends
+    /// A flood of garbage message 1s with a valid mac1 (500 a second from one stranger who knows the callee's
+    /// node ID): after the first 20 in a second the callee does no more DH work for strangers and answers with
+    /// cookies (4 a second to the flooder, which gets nothing more); a real caller gets a cookie, sends
     /// message 1 again with it, and connects. A forged cookie costs no DH work either.
     func testUnderAHandshakeFloodTheCalleeAsksForCookiesAndARealCallStillConnects() throws {
         let (network, caller, callee) = VirtualNodes.pair()
         let calleeAddress = callee.environment.transport.localAddress
         let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        let mac = HandshakeMAC(responderStaticKey: callee.environment.identity.nodeID.publicKey)
         var generator = SystemRandomNumberGenerator()
-        func flood(milliseconds: Int, cookie: [UInt8]? = nil) {
+        func flood(milliseconds: Int, cookie: [UInt8]? = nil, from flooder: PeerAddress = flooder) {
             for _ in 0..<(milliseconds / 10) {
                 for _ in 0..<5 {
-                    let message = (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }
                     let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    let message = mac.appending(to: (0..<96).map { _ in UInt8.random(in: 0...255, using: &generator) }, session: session)
                     let packet: ControlPacket = cookie.map { .handshakeInitWithCookie(session: session, cookie: $0, message: message) }
                         ?? .handshakeInit(session: session, message: message)
                     network.send(packet.serialized(), from: flooder, to: calleeAddress)
@@ -142,7 +144,8 @@ final class VirtualCallTests: XCTestCase {
         flood(milliseconds: 500)
         let counters = callee.environment.counters
         XCTAssertEqual(counters.handshakeFailures, 20, "DH work only below the threshold")
-        XCTAssertEqual(counters.handshakeCookiesSent, 250 - 20)
+        XCTAssertEqual(counters.handshakeCookiesSent, 4, "4 message 1s a second from one source are looked at")
+        XCTAssertEqual(counters.handshakeRateLimited, 250 - 20 - 4, "the rest of its flood is dropped unanswered")
 
         try caller.calls.startCall(
             to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
@@ -153,11 +156,51 @@ final class VirtualCallTests: XCTestCase {
         XCTAssertNotNil(call.handshakeCookies[.direct(calleeAddress)], "it was asked for a cookie")
         XCTAssertLessThanOrEqual(callee.environment.counters.handshakeFailures, 20 + 20, "one more second's threshold at most")
 
-        let failuresBefore = callee.environment.counters.handshakeFailures
-        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16))
-        XCTAssertEqual(callee.environment.counters.handshakeFailures, failuresBefore, "forged cookies cost no DH")
-        XCTAssertEqual(callee.environment.counters.handshakeCookiesRejected, 100)
+        let before = callee.environment.counters
+        flood(milliseconds: 200, cookie: [UInt8](repeating: 0x42, count: 16), from: try PeerAddress(parsing: "192.0.2.67:7000"))
+        let after = callee.environment.counters
+        XCTAssertEqual(after.handshakeFailures, before.handshakeFailures, "forged cookies cost no DH")
+        let rejected = after.handshakeCookiesRejected - before.handshakeCookiesRejected
+        XCTAssertTrue((4...8).contains(rejected), "a new source: 4 a second looked at (one window, or two): \(rejected)")
+        XCTAssertEqual(rejected + after.handshakeRateLimited - before.handshakeRateLimited, 100)
         XCTAssertEqual(callee.calls.call?.phase, .active)
+        XCTAssertEqual(callee.environment.counters.handshakeMacRejected, 0)
+    }
+
+    /// Blind garbage (random message 1s: no valid mac1) costs no DH work at all: the first 20 a second are
+    /// told the handshake failed, then 4 a second from the source fail their mac1 silently and the rest are
+    /// dropped before it; a real caller connects through it.
+    func testBlindGarbageIsDroppedOnItsMacWithoutDHWorkOrAnswers() throws {
+        let (network, caller, callee) = VirtualNodes.pair()
+        let calleeAddress = callee.environment.transport.localAddress
+        let flooder = try PeerAddress(parsing: "192.0.2.66:7000")
+        var answers = 0
+        network.filter = { source, destination, _ in
+            if source == calleeAddress, destination == flooder { answers += 1 }
+            return true
+        }
+        var generator = SystemRandomNumberGenerator()
+        func flood(milliseconds: Int) {
+            for _ in 0..<(milliseconds / 10) {
+                for _ in 0..<5 {
+                    let message = (0..<112).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    let session = UInt32.random(in: 1 ... .max, using: &generator)
+                    network.send(ControlPacket.handshakeInit(session: session, message: message).serialized(), from: flooder, to: calleeAddress)
+                }
+                network.run(for: 0.01)
+            }
+        }
+        flood(milliseconds: 500)
+        XCTAssertEqual(callee.environment.counters.handshakeMacRejected, 20 + 4)
+        XCTAssertEqual(callee.environment.counters.handshakeRateLimited, 250 - 24)
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, 0, "no DH work")
+        XCTAssertEqual(answers, 20, "refusals while quiet, then nothing")
+        try caller.calls.startCall(
+            to: callee.environment.identity.nodeID, label: "b", targets: [.direct(calleeAddress)], relayLinks: [],
+            now: network.clock.now())
+        flood(milliseconds: 1_000)
+        XCTAssertEqual(caller.calls.call?.phase, .active, "the real call connected under the flood")
+        XCTAssertEqual(callee.environment.counters.handshakeFailures, 0)
     }
 
     /// Regression (review while fuzzing the sealed path, issue 11): a keepalive echo carries back the sender's clock,

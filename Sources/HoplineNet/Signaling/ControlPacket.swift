@@ -6,7 +6,7 @@
 ///
 /// | type | body |
 /// | --- | --- |
-/// | handshakeInit 0x50 | session u32, Noise IK message 1 |
+/// | handshakeInit 0x50 | session u32, Noise IK message 1 and its mac1 (`HandshakeMAC`) |
 /// | handshakeResponse 0x51 | session u32, Noise IK message 2 |
 /// | sealed 0x52 | session u32, nonce u64, ChaCha20-Poly1305 ciphertext of a `SignalMessage` |
 /// | handshakeRefused 0x53 | session u32, reason u8 (`HandshakeRefusal`) |

@@ -2,8 +2,11 @@
 /// done. Reliable kinds (`ringing`, `accept`, `reject`, `busy`, `bye`) carry a sequence number the peer
 /// acknowledges (`ack`) and are retransmitted with backoff until then; keepalives are not.
 ///
+/// `rekey` (reliable) announces the next key epoch of what the sender sends (`NoiseRekeyChain`); the sender
+/// switches to it when the peer acknowledges.
+///
 /// Layout: kind u8, sequence u32, then for `ack` the acknowledged sequence u32, for keepalive and its echo
-/// the sender's clock in ns (u64), for `reject`/`bye` a reason u8.
+/// the sender's clock in ns (u64), for `reject`/`bye` a reason u8, for `rekey` the new epoch u32.
 public enum SignalMessage: Equatable, Sendable {
     case ringing(sequence: UInt32)
     case accept(sequence: UInt32, answer: CallAnswer)
@@ -13,12 +16,13 @@ public enum SignalMessage: Equatable, Sendable {
     case ack(acknowledged: UInt32)
     case keepalive(sentAt: UInt64)
     case keepaliveEcho(sentAt: UInt64)
+    case rekey(sequence: UInt32, epoch: UInt32)
 
     /// The sequence number to acknowledge, for reliable messages.
     public var reliableSequence: UInt32? {
         switch self {
         case .ringing(let sequence), .accept(let sequence, _), .reject(let sequence), .busy(let sequence),
-            .bye(let sequence, _):
+            .bye(let sequence, _), .rekey(let sequence, _):
             return sequence
         case .ack, .keepalive, .keepaliveEcho: return nil
         }
@@ -35,6 +39,7 @@ public enum SignalMessage: Equatable, Sendable {
         case .ack(let acknowledged): writer.u8(6); writer.u32(0); writer.u32(acknowledged)
         case .keepalive(let sentAt): writer.u8(7); writer.u32(0); writer.u64(sentAt)
         case .keepaliveEcho(let sentAt): writer.u8(8); writer.u32(0); writer.u64(sentAt)
+        case .rekey(let sequence, let epoch): writer.u8(9); writer.u32(sequence); writer.u32(epoch)
         }
         return writer.bytes
     }
@@ -54,7 +59,8 @@ public enum SignalMessage: Equatable, Sendable {
         case 6: self = .ack(acknowledged: try reader.u32("acknowledged"))
         case 7: self = .keepalive(sentAt: try reader.u64("sent at"))
         case 8: self = .keepaliveEcho(sentAt: try reader.u64("sent at"))
-        default: throw .invalidValue(field: "signal kind", value: Int(kind), expected: "1...8")
+        case 9: self = .rekey(sequence: sequence, epoch: try reader.u32("epoch"))
+        default: throw .invalidValue(field: "signal kind", value: Int(kind), expected: "1...9")
         }
         try reader.expectEnd("signal message")
     }

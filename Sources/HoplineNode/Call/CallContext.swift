@@ -31,15 +31,18 @@ final class CallContext {
     var relayLinks: [Int] = []
     /// When each relayed path was last re-proved to its relay (NAT mapping changes).
     var lastReprove: [PathKey: ClockInstant] = [:]
+    /// Initiator: the handshake in progress (dropped once complete: `keys` takes over).
     var handshake: NoiseIKHandshake?
     /// Message 1 (initiator) or message 2 (responder), resent as-is on retransmission or duplicates.
     var handshakeMessage: [UInt8] = []
-    /// Initiator: the Noise message 1 inside `handshakeMessage` (sent with a cookie where one was asked for).
+    /// Initiator: the Noise message 1 and its mac1 inside `handshakeMessage` (sent with a cookie where one was
+    /// asked for).
     var noiseMessage1: [UInt8] = []
     /// Initiator: the cookies busy responders asked for, by path (message 1 goes with it there).
     var handshakeCookies: [PathKey: [UInt8]] = [:]
     var handshakeRetry: PendingTransmission?
-    var transport: NoiseTransport?
+    /// The transport and media keys with their epochs, once the handshake is complete.
+    var keys: CallKeys?
     var sendNonce: UInt64 = 0
     var replay = NoiseReplayWindow()
     var nextSequence: UInt32 = 1

@@ -44,7 +44,8 @@ extension CallEngine {
         var handshake: NoiseIKHandshake
         do {
             handshake = try NoiseIKHandshake.initiator(identity: identity, remote: peer, prologue: Self.prologue)
-            let message = try handshake.writeMessage(payload: offer(relayLinks: relayLinks).serialized())
+            let message = HandshakeMAC(responderStaticKey: peer.publicKey).appending(
+                to: try handshake.writeMessage(payload: offer(relayLinks: relayLinks).serialized()), session: call.session)
             call.noiseMessage1 = message
             call.handshakeMessage = ControlPacket.handshakeInit(session: call.session, message: message).serialized()
         } catch {
@@ -87,25 +88,40 @@ extension CallEngine {
 
     /// Message 1, with or without a cookie. Retransmissions of the live handshake and refused ones are cheap
     /// and answered as before; a new one costs DH work, so a responder flooded with them (more than
-    /// `HandshakeLoadMeter.threshold` a second) first answers with a cookie that only the sender's real
-    /// address receives (smaller than message 1), and takes message 1 only when it comes back with it.
+    /// `HandshakeLoadMeter.threshold` a second) looks at only 4 a second from each source
+    /// (`HandshakeSourceLimiter`), and first answers with a cookie that only the sender's real address receives
+    /// (smaller than message 1), taking message 1 only when it comes back with it. Before any of that, mac1
+    /// (`HandshakeMAC`) drops message 1s not meant for this node, blind garbage included.
     func handshakeInitReceived(session: UInt32, message: [UInt8], cookie: [UInt8]?, on path: PathKey, at now: ClockInstant) {
         let known = call?.session == session || refusedHandshakes[session] != nil
+        let busy = !known && handshakeLoad.note(at: now)
+        if busy, !messageOneLimiter.allow(path, at: now) {
+            environment.counters.handshakeRateLimited += 1
+            return
+        }
+        guard let noiseMessage = ownHandshakeMAC.verified(message, session: session) else {
+            // Blind garbage, or a caller with another node ID: no DH work. Told so while the node is quiet.
+            environment.counters.handshakeMacRejected += 1
+            if !known, !busy {
+                environment.send(ControlPacket.handshakeRefused(session: session, reason: .undecryptable).serialized(), on: path)
+            }
+            return
+        }
         if !known {
-            let source = path.nextHop.socketAddress
             if let cookie {
-                guard handshakeCookies.check(cookie, from: source, now: now) else {
+                guard handshakeCookies.check(cookie, from: path.nextHop.socketAddress, now: now) else {
                     environment.counters.handshakeCookiesRejected += 1
                     return
                 }
-            } else if handshakeLoad.note(at: now) {
+            } else if busy {
                 environment.counters.handshakeCookiesSent += 1
-                let reply = ControlPacket.handshakeCookie(session: session, cookie: handshakeCookies.cookie(for: source, now: now))
+                let reply = ControlPacket.handshakeCookie(
+                    session: session, cookie: handshakeCookies.cookie(for: path.nextHop.socketAddress, now: now))
                 environment.send(reply.serialized(), on: path)
                 return
             }
         }
-        handshakeInitArrived(session: session, message: message, on: path, at: now)
+        handshakeInitArrived(session: session, message: Array(noiseMessage), on: path, at: now)
     }
 
     /// A connectivity check from the peer for our handshake: its NAT mapping toward us is open there, so
@@ -192,12 +208,12 @@ extension CallEngine {
         context.peerOffer = offer
         context.handshakeMessage = reply
         do {
-            context.transport = try handshake.split()
+            context.keys = try CallKeys(handshake: handshake, now: now)
         } catch {
             environment.counters.handshakeFailures += 1
             return
         }
-        context.handshake = handshake
+        // The completed handshake is not kept: its chaining key would re-derive every epoch's keys.
         _ = context.paths.activate(path)
         call = context
         // The caller's relay sessions (from the offer, or already joined on the rendezvous' introduction)
@@ -235,12 +251,12 @@ extension CallEngine {
             environment.counters.handshakeFailures += 1
             return
         }
-        guard let answer = try? CallAnswer(parsing: payload), let transport = try? handshake.split() else {
+        guard let answer = try? CallAnswer(parsing: payload), let keys = try? CallKeys(handshake: handshake, now: now) else {
             environment.counters.handshakeFailures += 1
             return
         }
-        call.handshake = handshake
-        call.transport = transport
+        call.handshake = nil  // completed: `keys` has all it needs, and the chaining key is not kept (rekeying)
+        call.keys = keys
         call.handshakeRetry = nil
         call.lastHeard = now
         call.peerConfirmed = true

@@ -6,8 +6,7 @@ import HoplineNet
 /// and/or speaker). Live devices are one `LiveAudioStream` per call, opened when the media starts.
 extension CallEngine {
     func makeMediaSession(for call: CallContext, now: ClockInstant) throws -> MediaSession {
-        guard let handshake = call.handshake else { throw CallError.setupFailed("media without a completed handshake") }
-        let cipher = try SRTPMediaCipher(handshake: handshake)
+        guard let cipher = call.keys?.media else { throw CallError.setupFailed("media without a completed handshake") }
         let plan = CallAudioPlan(settings: settings)
         let source: any CallAudioSource
         switch plan.source {

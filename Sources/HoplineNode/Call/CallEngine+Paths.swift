@@ -14,7 +14,7 @@ extension CallEngine {
             call.handshakeTargets.append(key)
             sendHandshake(call, on: key)
         }
-        if call.transport != nil { sendKeepalive(call, on: key, now: now) }
+        if call.keys != nil { sendKeepalive(call, on: key, now: now) }
     }
 
     /// Probes due, liveness and failover, and relay sessions to re-prove.

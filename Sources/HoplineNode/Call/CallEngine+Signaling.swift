@@ -6,14 +6,14 @@ import HoplineNet
 /// liveness, and the call's end.
 extension CallEngine {
     func seal(_ call: CallContext, _ message: SignalMessage) -> [UInt8]? {
-        guard let transport = call.transport else { return nil }
+        guard let keys = call.keys else { return nil }
         let nonce = call.sendNonce
         call.sendNonce += 1
         var header = WireWriter()
         header.u8(ControlPacketType.sealed.rawValue)
         header.u32(call.session)
         header.u64(nonce)
-        guard let ciphertext = try? transport.encrypt(nonce: nonce, message.serialized(), associatedData: header.bytes) else {
+        guard let ciphertext = try? keys.seal(nonce: nonce, message.serialized(), associatedData: header.bytes) else {
             return nil
         }
         return ControlPacket.sealed(session: call.session, nonce: nonce, ciphertext: ciphertext).serialized()
@@ -42,7 +42,7 @@ extension CallEngine {
     }
 
     func sealedArrived(session: UInt32, nonce: UInt64, ciphertext: [UInt8], on path: PathKey, at now: ClockInstant) {
-        guard let call, call.session == session, let transport = call.transport, call.replay.wouldAccept(nonce) else {
+        guard let call, call.session == session, let keys = call.keys, call.replay.wouldAccept(nonce) else {
             environment.counters.sealedRejected += 1
             return
         }
@@ -50,13 +50,17 @@ extension CallEngine {
         header.u8(ControlPacketType.sealed.rawValue)
         header.u32(session)
         header.u64(nonce)
-        guard let plaintext = try? transport.decrypt(nonce: nonce, ciphertext, associatedData: header.bytes),
+        guard let plaintext = keys.open(nonce: nonce, ciphertext, associatedData: header.bytes),
             let message = try? SignalMessage(parsing: plaintext), call.replay.accept(nonce)
         else {
             environment.counters.sealedRejected += 1
             return
         }
         heard(call, on: path, at: now, media: false)
+        if case .rekey(let sequence, let epoch) = message {
+            peerRekeyArrived(call, sequence: sequence, epoch: epoch, on: path)
+            return
+        }
         if let sequence = message.reliableSequence {
             sendSealed(call, .ack(acknowledged: sequence), on: path)
             guard call.processedSequences.insert(sequence).inserted else { return }
@@ -64,6 +68,7 @@ extension CallEngine {
         switch message {
         case .ack(let acknowledged):
             call.unacknowledged[acknowledged] = nil
+            rekeyAcknowledged(call, sequence: acknowledged, now: now)
             if call.phase == .closing && call.unacknowledged.isEmpty { call.phase = .ended }
         case .keepalive(let sentAt):
             sendSealed(call, .keepaliveEcho(sentAt: sentAt), on: path)
@@ -87,6 +92,8 @@ extension CallEngine {
         case .bye(_, let reason):
             environment.event("\(call.peerLabel) hung up (\(reason))")
             end(call, failure: nil)
+        case .rekey:
+            break  // handled above
         }
     }
 
@@ -139,8 +146,9 @@ extension CallEngine {
             if let since = call.closingSince, now.milliseconds(since: since) > 1_500 || call.unacknowledged.isEmpty { call.phase = .ended }
             return
         }
-        guard call.transport != nil else { return }
+        guard let keys = call.keys else { return }
         tickPaths(call, now: now)
+        tickRekey(call, keys: keys, now: now)
         let silence = now.milliseconds(since: call.lastHeard) / 1000
         if silence > settings.peerTimeoutSeconds {
             end(call, failure: .peerVanished(peer: call.peerLabel, seconds: silence))
@@ -173,7 +181,7 @@ extension CallEngine {
     /// Ends the call from this side: bye (reliable), then the call ends when it is acknowledged.
     func hangUp(_ call: CallContext, reason: ByeReason) {
         let now = environment.now()
-        if call.transport == nil || call.phase == .handshaking {
+        if call.keys == nil || call.phase == .handshaking {
             call.phase = .ended
             environment.event("call attempt cancelled")
             return

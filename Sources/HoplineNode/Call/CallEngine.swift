@@ -21,6 +21,10 @@ final class CallEngine {
     var replayGuard = HandshakeReplayGuard()
     /// Message 1s that would cost DH work, per second: above the threshold the responder asks for cookies.
     var handshakeLoad = HandshakeLoadMeter()
+    /// Under load, how many more message 1s from each source (path) are looked at this second.
+    var messageOneLimiter = HandshakeSourceLimiter<PathKey>()
+    /// Checks the mac1 of message 1s sent to this node (keyed with its own static key).
+    let ownHandshakeMAC: HandshakeMAC
     /// The responder's handshake cookies (the caller proves its address before any DH work under load).
     var handshakeCookies: AddressCookieJar
     /// The timestamp of this node's last offer (caller side), so the next one is always newer.
@@ -43,6 +47,7 @@ final class CallEngine {
         self.relays = relays
         self.playSamples = playSamples
         handshakeCookies = AddressCookieJar(epochSeconds: 60, now: environment.now())
+        ownHandshakeMAC = HandshakeMAC(responderStaticKey: environment.identity.nodeID.publicKey)
     }
 
     var settings: NodeSettings { environment.settings }
@@ -147,7 +152,12 @@ final class CallEngine {
         var deadline = now.advanced(byNanoseconds: 20_000_000)
         guard let call else { return deadline }
         if let media = call.media, call.phase == .active { deadline = min(deadline, media.nextDeadline) }
-        if call.transport != nil { deadline = min(deadline, call.paths.nextDeadline(after: now)) }
+        if let keys = call.keys {
+            deadline = min(deadline, call.paths.nextDeadline(after: now))
+            if call.phase == .ringing || call.phase == .active, let rekey = keys.rekeyDeadline(policy: settings.rekey) {
+                deadline = min(deadline, rekey)
+            }
+        }
         // Retransmissions fire exactly on their schedule.
         let resends = [call.handshakeRetry?.nextSendMilliseconds].compactMap { $0 }
             + call.unacknowledged.values.map(\.nextSendMilliseconds)

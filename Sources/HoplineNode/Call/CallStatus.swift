@@ -53,6 +53,12 @@ public struct CallStatus: Equatable, Sendable, Codable {
     /// When the first decoded audio of this call was played, ms after the call started (caller: message 1
     /// sent; callee: message 1 received).
     public var firstAudioMs: Double?
+    /// The key epoch of what this side sends (sealed signaling; SRTP follows at its next packet) and of what
+    /// the peer's signaling opens in: 0 is the handshake's keys, each rekey adds one.
+    public var sendKeyEpoch: Int?
+    public var receiveKeyEpoch: Int?
+    /// Rekeys completed in the call, both directions.
+    public var rekeys: Int?
     public var counters: NodeCounters
     public var rendezvous: RendezvousCounters
     public var datagramsReceived: Int
@@ -69,6 +75,7 @@ public struct CallStatus: Equatable, Sendable, Codable {
             + " | loss \(f(lossPercent))% (peer \(f(peerLossPercent))%) | jitter \(f(jitterMs)) ms"
             + " | buffer \(f(bufferDelayMs, 0)) ms | mouth-to-ear \(f(mouthToEarMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
             + " | in \(f(inputDb, 0)) dB out \(f(outputDb, 0)) dB"
+            + (sendKeyEpoch.map { " | keys \($0)/\(receiveKeyEpoch ?? 0)" } ?? "")
     }
 
     public func jsonLine() -> String {

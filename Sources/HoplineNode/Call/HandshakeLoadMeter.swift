@@ -1,8 +1,8 @@
 import HoplineCore
 
-/// Counts the message 1s that would cost the responder Diffie-Hellman work, per one-second window, so a
-/// flood switches the responder to cookies (no DH before the source proves its address) and a quiet node
-/// never asks a caller for one. A person gets a handful of calls a second at most; `threshold` is far above.
+/// Counts new message 1s (for sessions the responder does not know), per one-second window, so a flood
+/// switches the responder to cookies (no DH before the source proves its address), per-source limits and
+/// silence toward garbage, and a quiet node never asks a caller for one. A person gets a handful of calls a second at most; `threshold` is far above.
 struct HandshakeLoadMeter {
     let threshold: Int
     private var windowStart: ClockInstant?

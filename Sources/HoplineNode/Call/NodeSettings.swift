@@ -40,6 +40,8 @@ public struct NodeSettings: Sendable {
     public var answerTimeoutSeconds: Double
     /// How long an unanswered ringing call waits for the callee's user, seconds.
     public var ringTimeoutSeconds: Double
+    /// When a call rotates its keys (`[call] rekey_after_s`, `rekey_after_packets`).
+    public var rekey: RekeyPolicy
 
     public init(
         bind: PeerAddress, codec: OpusSettings = OpusSettings(),
@@ -48,7 +50,8 @@ public struct NodeSettings: Sendable {
         durationSeconds: Double? = nil, statsPath: String? = nil, rendezvous: PeerAddress? = nil, relays: [PeerAddress] = [],
         inputDevice: String? = nil, outputDevice: String? = nil, noMicrophone: Bool = false, noSpeaker: Bool = false,
         showStatusLine: Bool = true,
-        peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60
+        peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60,
+        rekey: RekeyPolicy = RekeyPolicy()
     ) {
         self.bind = bind
         self.codec = codec
@@ -69,6 +72,7 @@ public struct NodeSettings: Sendable {
         self.peerTimeoutSeconds = peerTimeoutSeconds
         self.answerTimeoutSeconds = answerTimeoutSeconds
         self.ringTimeoutSeconds = ringTimeoutSeconds
+        self.rekey = rekey
     }
 }
 

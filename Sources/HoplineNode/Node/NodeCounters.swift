@@ -21,12 +21,20 @@ public struct NodeCounters: Equatable, Sendable, Codable {
     public var srtcpMalformed = 0
     /// Sealed signaling packets that failed to decrypt, were replays, or named no known session.
     public var sealedRejected = 0
+    /// Authenticated `rekey` messages naming an epoch other than the next one (a peer out of step): ignored,
+    /// not acknowledged. A forged or replayed one never authenticates and lands in `sealedRejected`.
+    public var rekeyRejected = 0
     /// Handshake messages that could not be read (wrong key, tampering, garbage).
     public var handshakeFailures = 0
     /// Message 1s whose offer timestamp was not newer than the caller's last (replays): ignored.
     public var handshakeReplays = 0
+    /// Message 1s whose mac1 was wrong (blind garbage, or sent for another node ID): no DH work; answered with
+    /// a refusal while the node is quiet, dropped under a flood.
+    public var handshakeMacRejected = 0
     /// Message 1s answered with a cookie instead of DH work (the node was flooded with them).
     public var handshakeCookiesSent = 0
+    /// Message 1s dropped unlooked-at under a flood: their source had already sent its 4 for this second.
+    public var handshakeRateLimited = 0
     /// Message 1s whose cookie was wrong or stale: dropped without DH work.
     public var handshakeCookiesRejected = 0
     /// Calls refused because one was already in progress.

@@ -74,6 +74,11 @@ final class StatusReporter {
         }
         status.pathSwitches = call.paths.switches
         status.rttMs = call.rttMilliseconds
+        if let keys = call.keys {
+            status.sendKeyEpoch = Int(keys.sendEpoch)
+            status.receiveKeyEpoch = Int(keys.receiveEpoch)
+            status.rekeys = keys.rekeys
+        }
         guard let media = call.media else { return }
         status.lossPercent = media.takeIntervalLoss()
         status.jitterMs = media.reception.jitterMilliseconds

@@ -147,6 +147,7 @@ extension NodeSettings {
             rendezvous: try network.rendezvousAddress(default: configuration.rendezvous?.description),
             inputDevice: media.inputDevice, outputDevice: media.outputDevice, noMicrophone: media.noMicrophone,
             noSpeaker: media.noSpeaker, showStatusLine: !media.noStatus,
-            peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
+            peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds,
+            rekey: configuration.rekey)
     }
 }
