@@ -12,7 +12,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmarks need.
-BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev
+BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev libwebrtc-audio-processing-dev
 # The live-audio tests run PortAudio against a private PulseAudio null-sink daemon; the call tests build network
 # namespaces (iproute2) with NAT routers (nftables). See shared/TESTING.md.
 TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2 nftables conntrack

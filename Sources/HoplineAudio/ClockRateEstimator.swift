@@ -1,0 +1,79 @@
+/// A device's real sample rate against the node's clock, from (time, total frames) points: the least-squares
+/// slope over a sliding window of points at least `spacing` seconds apart, so callback jitter averages out
+/// and a slow change (a warming crystal) is followed.
+///
+/// Pure logic on the times it is given (no clock of its own). `ppm` is nil until the window spans
+/// `minimumSpan` seconds.
+public struct ClockRateEstimator: Sendable {
+    /// The rate the device is supposed to run at, Hz.
+    public let nominalRate: Double
+    /// Least time between two kept points, s.
+    public let spacing: Double
+    /// How long the window must span before there is an estimate, s.
+    public let minimumSpan: Double
+    /// How many points the window keeps (at `spacing`, it spans `capacity * spacing` seconds).
+    public let capacity: Int
+    private var times: [Double] = []
+    private var counts: [Double] = []
+    private var next = 0
+    private var origin: DeviceClockPoint?
+
+    public init(nominalRate: Double, spacing: Double = 0.5, minimumSpan: Double = 2, capacity: Int = 120) {
+        self.nominalRate = nominalRate
+        self.spacing = spacing
+        self.minimumSpan = minimumSpan
+        self.capacity = max(2, capacity)
+        times.reserveCapacity(self.capacity)
+        counts.reserveCapacity(self.capacity)
+    }
+
+    /// Adds a point; ignored unless it is at least `spacing` after the last one kept. A point going back in
+    /// frames (a restarted stream) starts the window over.
+    public mutating func add(_ point: DeviceClockPoint) {
+        if let origin, point.frames < origin.frames { reset() }
+        if origin == nil { origin = point }
+        guard let origin else { return }
+        let time = point.seconds - origin.seconds, count = Double(point.frames - origin.frames)
+        if let last = lastTime, time - last < spacing { return }
+        if times.count < capacity {
+            times.append(time)
+            counts.append(count)
+        } else {
+            times[next] = time
+            counts[next] = count
+            next = (next + 1) % capacity
+        }
+    }
+
+    /// Forgets every point.
+    public mutating func reset() {
+        times.removeAll(keepingCapacity: true)
+        counts.removeAll(keepingCapacity: true)
+        next = 0
+        origin = nil
+    }
+
+    private var lastTime: Double? {
+        guard !times.isEmpty else { return nil }
+        return times.count < capacity ? times.last : times[(next + capacity - 1) % capacity]
+    }
+
+    /// The measured rate, Hz (nil until the window spans `minimumSpan`).
+    public var rate: Double? {
+        guard times.count >= 3 else { return nil }
+        let n = Double(times.count)
+        let meanTime = times.reduce(0, +) / n, meanCount = counts.reduce(0, +) / n
+        var covariance = 0.0, variance = 0.0
+        for index in times.indices {
+            let dt = times[index] - meanTime
+            covariance += dt * (counts[index] - meanCount)
+            variance += dt * dt
+        }
+        let span = (times.max() ?? 0) - (times.min() ?? 0)
+        guard span >= minimumSpan, variance > 0 else { return nil }
+        return covariance / variance
+    }
+
+    /// How far the device runs from its nominal rate, parts per million (positive: fast).
+    public var ppm: Double? { rate.map { ($0 / nominalRate - 1) * 1e6 } }
+}

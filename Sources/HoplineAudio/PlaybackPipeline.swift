@@ -1,0 +1,140 @@
+/// The speaker side of a live call, between the node's playout (chunks on the node's clock) and the device's
+/// playback ring (drained on the sound card's clock): corrects the two clocks' drift, keeps the ring's fill
+/// (the speaker's share of the playout delay) at its target, and shows the echo canceller exactly what the
+/// speaker is given.
+///
+/// - **Drift**: the device's real rate is measured against the node's monotonic clock from its callbacks'
+///   stamps (`ClockRateEstimator`, least squares over 60 s); the chunks are stretched by that much with
+///   speexdsp at a fractional ratio (`DriftResampler`), plus a slow pull of the ring's smoothed fill towards
+///   `leadSamples` (20 s time constant, at most 1000 ppm) that takes up what the estimate misses.
+/// - **Resync**: should the fill still end up more than 40 ms above or 20 ms below the target (the device
+///   stalled at start, or a long scheduling gap emptied the ring), a chunk is dropped or silence inserted,
+///   once, and counted.
+/// - **Echo reference**: every sample written to the ring goes to `processor.analyzeRender` in 10 ms frames.
+///
+/// Runs on the node's loop thread (the ring's one producer); never in the real-time callback. Allocates only
+/// in `init`.
+public final class PlaybackPipeline {
+    /// The smoothed fill the pipeline holds the ring at, samples.
+    public let leadSamples: Int
+    private let device: any LiveAudioDevice
+    private let processor: VoiceProcessor?
+    private let resampler: DriftResampler
+    private var estimator: ClockRateEstimator
+    private let rate: Double
+    private var scratch: [Float]
+    private var render: [Float]
+    private var renderCount = 0
+    private var primed = false
+    private var smoothedFill = 0.0
+    private var chunks = 0
+    public private(set) var statistics = PlaybackStatistics()
+
+    /// Smoothing of the fill per chunk (about 1 s at 10 ms chunks), the servo's time constant (s) and bound.
+    private static let smoothing = 0.01
+    private static let servoSeconds = 20.0
+    private static let servoLimitPPM = 1_000.0
+    private static let highResync = 0.040
+    private static let lowResync = 0.020
+
+    /// `maximumChunk`: the largest chunk `play` will be given (samples).
+    public init(
+        device: any LiveAudioDevice, processor: VoiceProcessor?, leadSamples: Int = 1_440, maximumChunk: Int = 960
+    ) throws(ResamplerError) {
+        self.device = device
+        self.processor = processor
+        self.leadSamples = leadSamples
+        rate = Double(device.sampleRate)
+        resampler = try DriftResampler(rate: device.sampleRate)
+        estimator = ClockRateEstimator(nominalRate: Double(device.sampleRate))
+        scratch = [Float](repeating: 0, count: max(maximumChunk, leadSamples) * 2 + 64)
+        render = [Float](repeating: 0, count: processor?.frameSamples ?? 1)
+    }
+
+    /// Queues one chunk of the node's playout for the speaker.
+    public func play(_ chunk: UnsafeBufferPointer<Float>) {
+        if !primed {
+            primed = true
+            smoothedFill = Double(leadSamples)
+            writeSilence(leadSamples)
+        }
+        if let point = device.playbackClock { estimator.add(point) }
+        let fill = Double(device.playbackRing.availableToRead)
+        smoothedFill += (fill - smoothedFill) * Self.smoothing
+        chunks += 1
+        let error = (smoothedFill - Double(leadSamples)) / rate
+        // Resync only once the smoothing has seen a second of the device (its first callbacks may lag).
+        if chunks > 100 && error > Self.highResync {
+            statistics.resyncs += 1
+            statistics.samplesDropped += chunk.count
+            smoothedFill = fill
+            return
+        }
+        if chunks > 100 && error < -Self.lowResync {
+            statistics.resyncs += 1
+            let missing = leadSamples - Int(fill)
+            statistics.silenceInserted += missing
+            writeSilence(missing)
+            smoothedFill = Double(device.playbackRing.availableToRead)
+        }
+        let measured = estimator.ppm
+        let servo = min(Self.servoLimitPPM, max(-Self.servoLimitPPM, -error / Self.servoSeconds * 1e6))
+        resampler.setPPM((measured ?? 0) + servo)
+        statistics.measuredPPM = measured
+        statistics.appliedPPM = resampler.ppm
+        statistics.delaySeconds = smoothedFill / rate + device.outputLatency
+        let produced = scratch.withUnsafeMutableBufferPointer { resampler.process(chunk, into: $0) }
+        scratch.withUnsafeBufferPointer { write(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
+    }
+
+    private func writeSilence(_ count: Int) {
+        guard count > 0 else { return }
+        var left = count
+        while left > 0 {
+            let piece = min(left, scratch.count)
+            scratch.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: piece) }
+            scratch.withUnsafeBufferPointer { write(UnsafeBufferPointer(rebasing: $0[0..<piece])) }
+            left -= piece
+        }
+    }
+
+    /// Hands `samples` to the ring and, in whole 10 ms frames, to the echo canceller's render side.
+    private func write(_ samples: UnsafeBufferPointer<Float>) {
+        let written = device.playbackRing.write(samples)
+        statistics.samplesWritten += written
+        guard let processor else { return }
+        let frame = processor.frameSamples
+        render.withUnsafeMutableBufferPointer { render in
+            var offset = 0
+            while offset < written {
+                let take = min(frame - renderCount, written - offset)
+                (render.baseAddress! + renderCount).update(from: samples.baseAddress! + offset, count: take)
+                renderCount += take
+                offset += take
+                if renderCount == frame {
+                    processor.analyzeRender(UnsafeBufferPointer(render))
+                    renderCount = 0
+                }
+            }
+        }
+    }
+}
+
+@available(*, unavailable, message: "PlaybackPipeline belongs to the node's loop thread")
+extension PlaybackPipeline: Sendable {}
+
+/// What a `PlaybackPipeline` has done and measured.
+public struct PlaybackStatistics: Sendable, Equatable {
+    /// The speaker's rate against the node's clock, ppm (nil until 2 s of callbacks).
+    public var measuredPPM: Double?
+    /// The stretch applied to the last chunk, ppm: the measurement plus the fill servo.
+    public var appliedPPM = 0.0
+    /// The speaker's share of the playout delay: the ring's smoothed fill plus PortAudio's output latency, s.
+    public var delaySeconds = 0.0
+    /// Drops and insertions that put the ring back at its target at once.
+    public var resyncs = 0
+    public var samplesDropped = 0
+    public var silenceInserted = 0
+    /// Samples handed to the ring (including the initial lead and inserted silence).
+    public var samplesWritten = 0
+}
