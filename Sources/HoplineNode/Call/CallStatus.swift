@@ -40,6 +40,17 @@ public struct CallStatus: Equatable, Sendable, Codable {
     /// When the first decoded audio of this call was played, ms after the call started (caller: message 1
     /// sent; callee: message 1 received).
     public var firstAudioMs: Double?
+    /// Live devices: the microphone's and the speaker's clock against the node's monotonic clock, ppm
+    /// (positive: the sound card runs fast), as measured from their callbacks; the drift correction follows them.
+    public var captureDriftPpm: Double?
+    public var playbackDriftPpm: Double?
+    /// Live speaker: the playback ring's smoothed fill plus PortAudio's output latency, ms (held at its target).
+    public var speakerDelayMs: Double?
+    /// Live speaker: times the ring was put back at its target at once (a chunk dropped or silence inserted).
+    public var speakerResyncs: Int?
+    /// Echo cancellation: WebRTC's estimates of the echo return loss enhancement and of the echo path delay.
+    public var echoErleDb: Double?
+    public var echoDelayMs: Double?
     public var counters: NodeCounters
     public var rendezvous: RendezvousCounters
     public var datagramsReceived: Int
@@ -55,6 +66,8 @@ public struct CallStatus: Equatable, Sendable, Codable {
         return "active \(path ?? "?") \(remote ?? "")" + (standby > 0 ? " (+\(standby) standby)" : "") + " | rtt \(f(rttMs)) ms | loss \(f(lossPercent))% | jitter \(f(jitterMs)) ms"
             + " | buffer \(f(bufferDelayMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
             + " | in \(f(inputDb, 0)) dB out \(f(outputDb, 0)) dB"
+            + (captureDriftPpm != nil || playbackDriftPpm != nil
+                ? " | clock mic \(f(captureDriftPpm, 0)) spk \(f(playbackDriftPpm, 0)) ppm" : "")
     }
 
     public func jsonLine() -> String {
