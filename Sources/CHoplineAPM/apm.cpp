@@ -30,7 +30,8 @@ extern "C" HoplineAPM *hopline_apm_create(const HoplineAPMOptions *options, int 
     step(processing->high_pass_filter()->Enable(options->high_pass_filter != 0));
     if (options->echo_cancellation) {
         step(processing->echo_cancellation()->enable_drift_compensation(false));
-        step(processing->echo_cancellation()->set_suppression_level(webrtc::EchoCancellation::kModerateSuppression));
+        step(processing->echo_cancellation()->set_suppression_level(
+            static_cast<webrtc::EchoCancellation::SuppressionLevel>(options->suppression_level)));
         step(processing->echo_cancellation()->enable_metrics(true));
         step(processing->echo_cancellation()->enable_delay_logging(true));
         step(processing->echo_cancellation()->Enable(true));

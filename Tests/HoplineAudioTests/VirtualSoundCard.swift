@@ -25,6 +25,8 @@ final class VirtualSoundCard: LiveAudioDevice {
     private var framesMoved = 0
     private var buffer: [Float]
     private var toneIndex = 0
+    /// One second of the tone, computed once (the hour-long tests call back 360 000 times).
+    private let tone: [Float] = (0..<48_000).map { Float(0.3 * sin(2 * Double.pi * 440 * Double($0) / 48_000)) }
 
     init(ppm: Double, period: Int = 480, jitterSeconds: Double = 0.002, seed: UInt64 = 9) throws {
         self.ppm = ppm
@@ -47,11 +49,10 @@ final class VirtualSoundCard: LiveAudioDevice {
             let stamp = callbackTime(callbacks) + Double.random(in: 0...jitterSeconds, using: &generator)
             let taken = buffer.withUnsafeMutableBufferPointer { playbackRing.read(into: $0) }
             if taken < period { playbackUnderruns += 1 }
-            for index in buffer.indices {
-                buffer[index] = Float(0.3 * sin(2 * Double.pi * 440 * Double(toneIndex) / Double(sampleRate)))
-                toneIndex += 1
+            tone.withUnsafeBufferPointer { tone in
+                _ = captureRing.write(UnsafeBufferPointer(rebasing: tone[toneIndex..<(toneIndex + period)]))
             }
-            _ = buffer.withUnsafeBufferPointer { captureRing.write($0) }
+            toneIndex = (toneIndex + period) % (tone.count - period)
             framesMoved += period
             callbacks += 1
             captureClock = DeviceClockPoint(seconds: stamp, frames: framesMoved)

@@ -15,7 +15,8 @@ typedef struct HoplineAPM HoplineAPM;
 /// Which components to run. 0 = off, anything else = on.
 typedef struct HoplineAPMOptions {
     int sample_rate;        ///< 8000, 16000, 32000 or 48000 Hz.
-    int echo_cancellation;  ///< The full AEC (not the mobile one), high suppression of residual echo off.
+    int echo_cancellation;  ///< The full AEC (not the mobile one).
+    int suppression_level;  ///< The AEC's residual echo suppression: 0 low, 1 moderate, 2 high.
     int extended_filter;    ///< AEC's 128 ms filter with robust delay handling.
     int delay_agnostic;     ///< AEC estimates the delay itself instead of trusting set_stream_delay_ms.
     int noise_suppression;  ///< Moderate noise suppression.
