@@ -4,7 +4,8 @@
 /// speaker and the microphone are both live (`--no-echo-cancel` turns it off); noise suppression and
 /// automatic gain control work on the microphone alone and are off unless asked for.
 public struct VoiceProcessingOptions: Sendable, Equatable {
-    /// Acoustic echo cancellation (WebRTC's AEC, with its extended 128 ms filter).
+    /// Acoustic echo cancellation (WebRTC's AEC: extended 128 ms filter, its own delay estimate, low residual
+    /// echo suppression).
     public var echoCancellation: Bool
     /// Noise suppression (WebRTC's moderate level).
     public var noiseSuppression: Bool

@@ -1,5 +1,4 @@
 internal import CHoplineAPM
-import Foundation
 
 /// WebRTC's audio processing module (Debian's libwebrtc-audio-processing 0.3, through the CHoplineAPM C
 /// shim): acoustic echo cancellation, noise suppression and automatic gain control on mono float audio in
@@ -26,11 +25,11 @@ public final class VoiceProcessor {
 
     public init(options: VoiceProcessingOptions, sampleRate: Int = 48_000) throws(VoiceProcessingError) {
         guard [8_000, 16_000, 32_000, 48_000].contains(sampleRate) else { throw .unsupportedSampleRate(sampleRate) }
-        let environment = ProcessInfo.processInfo.environment
+        // Low residual echo suppression with the extended filter and WebRTC's own delay estimate: the best near
+        // end in double talk of the settings measured (README, "Live audio devices"), at an ERLE of 60 dB.
         var settings = HoplineAPMOptions(
             sample_rate: Int32(sampleRate), echo_cancellation: options.echoCancellation ? 1 : 0,
-            suppression_level: Int32(environment["HL_SUP"] ?? "1") ?? 1, extended_filter: Int32(environment["HL_EXT"] ?? "1") ?? 1,
-            delay_agnostic: Int32(environment["HL_DA"] ?? "0") ?? 0, noise_suppression: options.noiseSuppression ? 1 : 0, auto_gain: options.autoGain ? 1 : 0,
+            suppression_level: 0, extended_filter: 1, delay_agnostic: 1, noise_suppression: options.noiseSuppression ? 1 : 0, auto_gain: options.autoGain ? 1 : 0,
             high_pass_filter: 1)
         var code: Int32 = 0
         guard let state = hopline_apm_create(&settings, &code) else {
