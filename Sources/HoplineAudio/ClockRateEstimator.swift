@@ -4,6 +4,11 @@
 /// after 5 minutes) and a slow change (a warming
 /// crystal) is still followed.
 ///
+/// A device's first `warmUp` seconds are left out (PortAudio's ALSA-over-PulseAudio stream takes a burst of
+/// frames to fill its buffer at start: measured here as a 100 ms step that read as -3300 ppm over a 30 s
+/// window), and a point more than `stepTolerance` seconds off the current fit (a stall, an xrun, a stream
+/// restart) starts the window over from it.
+///
 /// Pure logic on the times it is given (no clock of its own). `ppm` is nil until the window spans
 /// `minimumSpan` seconds.
 public struct ClockRateEstimator: Sendable {
@@ -23,8 +28,21 @@ public struct ClockRateEstimator: Sendable {
     /// The fit over the current window, recomputed when a point is kept.
     public private(set) var rate: Double?
 
-    public init(nominalRate: Double, spacing: Double = 0.5, minimumSpan: Double = 2, capacity: Int = 600) {
+    /// Seconds after the first point before points are kept.
+    public let warmUp: Double
+    /// How far (s) a point may lie off the fit before the window starts over.
+    public let stepTolerance: Double
+    private var firstSeen: Double?
+    /// Times the window started over because of a step.
+    public private(set) var steps = 0
+
+    public init(
+        nominalRate: Double, spacing: Double = 0.5, minimumSpan: Double = 2, capacity: Int = 600, warmUp: Double = 3,
+        stepTolerance: Double = 0.02
+    ) {
         self.nominalRate = nominalRate
+        self.warmUp = warmUp
+        self.stepTolerance = stepTolerance
         self.spacing = spacing
         self.minimumSpan = minimumSpan
         self.capacity = max(2, capacity)
@@ -35,8 +53,19 @@ public struct ClockRateEstimator: Sendable {
     /// Adds a point; ignored unless it is at least `spacing` after the last one kept. A point going back in
     /// frames (a restarted stream) starts the window over.
     public mutating func add(_ point: DeviceClockPoint) {
-        if origin != nil, point.frames < lastFrames { reset() }
+        if origin != nil || firstSeen != nil, point.frames < lastFrames {
+            reset()
+            firstSeen = nil
+        }
         lastFrames = point.frames
+        if firstSeen == nil { firstSeen = point.seconds }
+        guard let firstSeen, point.seconds - firstSeen >= warmUp else { return }
+        if let origin, let rate, let fitted = fittedFrames(at: point.seconds - origin.seconds),
+            abs(Double(point.frames - origin.frames) - fitted) > stepTolerance * rate
+        {
+            reset()
+            steps += 1
+        }
         if origin == nil { origin = point }
         guard let origin else { return }
         let time = point.seconds - origin.seconds, count = Double(point.frames - origin.frames)
@@ -66,8 +95,15 @@ public struct ClockRateEstimator: Sendable {
         return times.count < capacity ? times.last : times[(next + capacity - 1) % capacity]
     }
 
-    /// The least-squares slope over the window, Hz (nil until it spans `minimumSpan`).
-    private func fit() -> Double? {
+    private var intercept = 0.0
+
+    /// The fitted frame count (since the window's origin) at `time` seconds after it.
+    private func fittedFrames(at time: Double) -> Double? {
+        rate.map { intercept + $0 * time }
+    }
+
+    /// The least-squares slope over the window, Hz (nil until it spans `minimumSpan`); sets `intercept`.
+    private mutating func fit() -> Double? {
         guard times.count >= 3 else { return nil }
         let n = Double(times.count)
         let meanTime = times.reduce(0, +) / n, meanCount = counts.reduce(0, +) / n
@@ -79,7 +115,9 @@ public struct ClockRateEstimator: Sendable {
         }
         let span = (times.max() ?? 0) - (times.min() ?? 0)
         guard span >= minimumSpan, variance > 0 else { return nil }
-        return covariance / variance
+        let slope = covariance / variance
+        intercept = meanCount - slope * meanTime
+        return slope
     }
 
     /// How far the device runs from its nominal rate, parts per million (positive: fast).

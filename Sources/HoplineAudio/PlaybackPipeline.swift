@@ -6,10 +6,14 @@
 /// - **Drift**: the device's real rate is measured against the node's monotonic clock from its callbacks'
 ///   stamps (`ClockRateEstimator`, least squares over 60 s); the chunks are stretched by that much with
 ///   speexdsp at a fractional ratio (`DriftResampler`), plus a slow pull of the ring's smoothed fill towards
-///   `leadSamples` (20 s time constant, at most 1000 ppm) that takes up what the estimate misses.
-/// - **Resync**: should the fill still end up more than 40 ms above or 20 ms below the target (the device
-///   stalled at start, or a long scheduling gap emptied the ring), a chunk is dropped or silence inserted,
-///   once, and counted.
+///   `leadSamples` (10 s time constant, at most 2000 ppm) that takes up what the estimate misses.
+/// - **Resync**: should the smoothed fill be more than 50 ms above the target in the first 10 s (measured: a
+///   fresh PulseAudio null sink takes 1-2 s to start draining, which left 190 ms queued), or more than 80 ms
+///   later, the excess is skipped from the next chunks at once (after the first 10 s at most once per 10 s). Smaller excursions are
+///   left to the servo: on a loaded machine the device stalls for 30-40 ms now and then and mostly catches
+///   up by itself (a tighter rule dropped audio many times a second here). Should the ring be found empty with the smoothed fill 20 ms or more below
+///   the target (a long scheduling gap starved the device), silence is inserted up to the target. Each is
+///   counted. (A real device drains the ring in bursts, so a tighter rule fired many times a second here.)
 /// - **Echo reference**: every sample written to the ring goes to `processor.analyzeRender` in 10 ms frames.
 ///
 /// Runs on the node's loop thread (the ring's one producer); never in the real-time callback. Allocates only
@@ -28,13 +32,16 @@ public final class PlaybackPipeline {
     private var primed = false
     private var smoothedFill = 0.0
     private var chunks = 0
+    private var skipping = 0
+    private var lastResync = -1_000
     public private(set) var statistics = PlaybackStatistics()
 
     /// Smoothing of the fill per chunk (about 1 s at 10 ms chunks), the servo's time constant (s) and bound.
     private static let smoothing = 0.01
-    private static let servoSeconds = 20.0
-    private static let servoLimitPPM = 1_000.0
-    private static let highResync = 0.040
+    private static let servoSeconds = 10.0
+    private static let servoLimitPPM = 2_000.0
+    private static let startupResync = 0.050
+    private static let highResync = 0.080
     private static let lowResync = 0.020
 
     /// `maximumChunk`: the largest chunk `play` will be given (samples).
@@ -64,13 +71,22 @@ public final class PlaybackPipeline {
         chunks += 1
         let error = (smoothedFill - Double(leadSamples)) / rate
         // Resync only once the smoothing has seen a second of the device (its first callbacks may lag).
-        if chunks > 100 && error > Self.highResync {
+        let limit = chunks <= 1_000 ? Self.startupResync : Self.highResync
+        if chunks > 100 && (chunks <= 1_000 || chunks - lastResync >= 1_000) && skipping == 0 && error > limit {
             statistics.resyncs += 1
-            statistics.samplesDropped += chunk.count
-            smoothedFill = fill
-            return
+            lastResync = chunks
+            skipping = Int(smoothedFill) - leadSamples
+            smoothedFill = Double(leadSamples)
         }
-        if chunks > 100 && error < -Self.lowResync {
+        var chunk = chunk
+        if skipping > 0 {
+            let skipped = min(skipping, chunk.count)
+            skipping -= skipped
+            statistics.samplesDropped += skipped
+            guard skipped < chunk.count else { return }
+            chunk = UnsafeBufferPointer(rebasing: chunk[skipped...])
+        }
+        if chunks > 100 && error < -Self.lowResync && fill == 0 {
             statistics.resyncs += 1
             let missing = leadSamples - Int(fill)
             statistics.silenceInserted += missing

@@ -19,6 +19,21 @@ final class DriftCorrectionTests: XCTestCase {
         XCTAssertNil(estimator.ppm)
     }
 
+    func testAStartupBurstAndALaterStepDoNotSkewTheRate() {
+        var estimator = ClockRateEstimator(nominalRate: 48_000)
+        // The first 2 s: the device takes 100 ms of frames at once to fill its buffer (left out: warm-up).
+        estimator.add(DeviceClockPoint(seconds: 0, frames: 0))
+        estimator.add(DeviceClockPoint(seconds: 0.01, frames: 4_800))
+        var frames = 4_800
+        for step in 1...4_000 {  // 40 s of 10 ms callbacks at exactly 48 kHz, with a 100 ms jump at 20 s
+            frames += 480
+            if step == 2_000 { frames += 4_800 }
+            estimator.add(DeviceClockPoint(seconds: 0.01 + Double(step) * 0.01, frames: frames))
+        }
+        XCTAssertEqual(estimator.steps, 1)
+        XCTAssertEqual(try XCTUnwrap(estimator.ppm), 0, accuracy: 0.5)
+    }
+
     func testJitteredCallbackStampsStillGiveTheRateWithinAFewPPM() {
         var generator = SeededGenerator(seed: 3)
         var estimator = ClockRateEstimator(nominalRate: 48_000)
