@@ -50,12 +50,6 @@ public final class CapturePipeline {
         return output.read(into: frame) == frame.count
     }
 
-    /// Samples ready for `nextFrame` now (after what the device has delivered so far is processed).
-    public var available: Int {
-        pump()
-        return output.availableToRead
-    }
-
     /// Takes what the device has captured and processes every whole 10 ms frame of it.
     private func pump() {
         if let point = device.captureClock { estimator.add(point) }

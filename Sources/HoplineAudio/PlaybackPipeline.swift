@@ -9,7 +9,8 @@
 ///   `leadSamples` (10 s time constant, at most 2000 ppm) that takes up what the estimate misses.
 /// - **Resync**: should the smoothed fill be more than 50 ms above the target in the first 10 s (measured: a
 ///   fresh PulseAudio null sink takes 1-2 s to start draining, which left 190 ms queued), or more than 80 ms
-///   later, the excess is skipped from the next chunks at once (after the first 10 s at most once per 10 s). Smaller excursions are
+///   later, the excess is skipped from the next chunks at once (at most once a second in the first 10 s, once
+///   per 10 s after). Smaller excursions are
 ///   left to the servo: on a loaded machine the device stalls for 30-40 ms now and then and mostly catches
 ///   up by itself (a tighter rule dropped audio many times a second here). Should the ring be found empty with the smoothed fill 20 ms or more below
 ///   the target (a long scheduling gap starved the device), silence is inserted up to the target. Each is
@@ -58,8 +59,14 @@ public final class PlaybackPipeline {
         render = [Float](repeating: 0, count: processor?.frameSamples ?? 1)
     }
 
-    /// Queues one chunk of the node's playout for the speaker.
+    /// Queues one chunk of the node's playout for the speaker. Until the device has taken its first 100 ms,
+    /// chunks are discarded (`samplesDiscardedBeforeStart`): a fresh PulseAudio null sink was measured to
+    /// take 1-2 s to start draining, and queueing meanwhile left a lasting 190 ms of extra delay.
     public func play(_ chunk: UnsafeBufferPointer<Float>) {
+        guard primed || (device.playbackClock?.frames ?? 0) >= device.sampleRate / 10 else {
+            statistics.samplesDiscardedBeforeStart += chunk.count
+            return
+        }
         if !primed {
             primed = true
             smoothedFill = Double(leadSamples)
@@ -72,7 +79,8 @@ public final class PlaybackPipeline {
         let error = (smoothedFill - Double(leadSamples)) / rate
         // Resync only once the smoothing has seen a second of the device (its first callbacks may lag).
         let limit = chunks <= 1_000 ? Self.startupResync : Self.highResync
-        if chunks > 100 && (chunks <= 1_000 || chunks - lastResync >= 1_000) && skipping == 0 && error > limit {
+        let cooldown = chunks <= 1_000 ? 100 : 1_000
+        if chunks > 100 && chunks - lastResync >= cooldown && skipping == 0 && error > limit {
             statistics.resyncs += 1
             lastResync = chunks
             skipping = Int(smoothedFill) - leadSamples
@@ -151,6 +159,8 @@ public struct PlaybackStatistics: Sendable, Equatable {
     public var resyncs = 0
     public var samplesDropped = 0
     public var silenceInserted = 0
+    /// Samples of playout discarded while the device had not started draining.
+    public var samplesDiscardedBeforeStart = 0
     /// Samples handed to the ring (including the initial lead and inserted silence).
     public var samplesWritten = 0
 }
