@@ -7,12 +7,14 @@
 #   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
+#   make bench-echo     echo cancellation on the headless live path: ERLE, and PESQ-WB of the near end in double talk
+#   make live-drift     a 5-minute live call whose speaker delay and measured clock drift must stay flat
 #   make fuzz   libFuzzer + ASan on every parser of untrusted bytes, FUZZ_SECONDS per target (README.md, "Fuzzing")
 
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmarks need.
-BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev
+BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev libwebrtc-audio-processing-dev
 # The live-audio tests run PortAudio against a private PulseAudio null-sink daemon; the call tests build network
 # namespaces (iproute2) with NAT routers (nftables). See shared/TESTING.md.
 TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2 nftables conntrack
@@ -45,7 +47,8 @@ DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
 .PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak fuzz \
-	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
+	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean \
+	bench-echo live-drift
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -124,6 +127,18 @@ fuzz-seeds: deps-build check-swift
 
 build: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
+
+# Echo cancellation (README.md, "Live audio devices"): the EchoCancellationTests on a headless PulseAudio null sink,
+# with the double-talk test also scoring PESQ-WB through the bench venv (it fails below HOPLINE_PESQ_MINIMUM, 3.0).
+bench-echo: deps-test check-swift bench-venv
+	$(SWIFT) build --build-tests
+	HOPLINE_PESQ_PYTHON=$(BENCH_VENV)/bin/python $(SWIFT) test --skip-build --filter EchoCancellationTests
+
+# The live-call drift check of the suite (40 s there) for LIVE_CALL_SECONDS (default 300).
+LIVE_CALL_SECONDS ?= 300
+live-drift: deps-test check-swift
+	$(SWIFT) build --build-tests
+	HOPLINE_LIVE_CALL_SECONDS=$(LIVE_CALL_SECONDS) $(SWIFT) test --skip-build --filter LiveCallDriftTests
 
 deps-build:
 	@scripts/ensure-debian-packages.sh $(BUILD_PACKAGES)

@@ -30,6 +30,15 @@ let package = Package(
         .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // WebRTC's audio processing module (echo cancellation, noise suppression, gain control) is C++: this
+        // system-library target only carries its pkg-config flags; CHoplineAPM's .cpp gives it a plain C API.
+        .systemLibrary(
+            name: "CWebRTCAudioProcessing", pkgConfig: "webrtc-audio-processing",
+            providers: [.apt(["libwebrtc-audio-processing-dev"])]),
+        // SwiftPM drops the -D flags of pkg-config ("prohibited flags"), so the two the headers need are set here.
+        .target(
+            name: "CHoplineAPM", dependencies: ["CWebRTCAudioProcessing"],
+            cxxSettings: [.define("WEBRTC_POSIX"), .define("WEBRTC_AUDIO_PROCESSING_ONLY_BUILD")]),
         // sendmmsg(2), which Glibc's Swift module hides: one C function for the relay's batched sends.
         .target(name: "CSocketBatch"),
 
@@ -40,6 +49,7 @@ let package = Package(
             dependencies: [
                 "HoplineCore", "CPortAudio", "CSpeexDSP",
                 .product(name: "Atomics", package: "swift-atomics"),
+                "CHoplineAPM",
             ],
             swiftSettings: strict
         ),

@@ -13,6 +13,10 @@ struct LiveAudioCallbackContext {
     let silenceFramesPlayed: UnsafeAtomic<Int>
     let inputOverflows: UnsafeAtomic<Int>
     let outputUnderflows: UnsafeAtomic<Int>
+    /// When the input callback last ran and how many frames the microphone had delivered by then.
+    let captureStamp: DeviceClockStamp
+    /// When the output callback last ran and how many frames (ring and silence) the speaker had taken by then.
+    let playbackStamp: DeviceClockStamp
 
     static func allocate(
         capture: SampleRingCore, playback: SampleRingCore
@@ -22,7 +26,7 @@ struct LiveAudioCallbackContext {
             to: LiveAudioCallbackContext(
                 capture: capture, playback: playback, framesCaptured: .create(0), framesPlayed: .create(0),
                 playbackUnderruns: .create(0), silenceFramesPlayed: .create(0), inputOverflows: .create(0),
-                outputUnderflows: .create(0)))
+                outputUnderflows: .create(0), captureStamp: .create(), playbackStamp: .create()))
         return context
     }
 
@@ -36,6 +40,8 @@ struct LiveAudioCallbackContext {
         ] {
             _ = counter.destroy()
         }
+        counters.captureStamp.destroy()
+        counters.playbackStamp.destroy()
         context.deinitialize(count: 1)
         context.deallocate()
     }
@@ -62,6 +68,7 @@ func liveAudioCaptureCallback(
         _ = context.capture.write(UnsafeBufferPointer(start: input.assumingMemoryBound(to: Float.self), count: frames))
     }
     context.framesCaptured.wrappingIncrement(by: frames, ordering: .relaxed)
+    context.captureStamp.record(adding: frames)
     return Int32(paContinue.rawValue)
 }
 
@@ -87,5 +94,6 @@ func liveAudioPlaybackCallback(
         context.silenceFramesPlayed.wrappingIncrement(by: frames - played, ordering: .relaxed)
     }
     context.framesPlayed.wrappingIncrement(by: played, ordering: .relaxed)
+    context.playbackStamp.record(adding: frames)
     return Int32(paContinue.rawValue)
 }

@@ -21,7 +21,7 @@ import Synchronization
 /// Opening fails with one clear `AudioDeviceError`: no devices at all, no device matching a selector (with
 /// the list of those there are), or a device that cannot run the format. `close()` (or deinit) closes both
 /// streams and releases PortAudio.
-public final class LiveAudioStream: @unchecked Sendable {
+public final class LiveAudioStream: LiveAudioDevice, @unchecked Sendable {
     /// The settings the streams were opened with.
     public let configuration: LiveAudioConfiguration
     /// The device the input stream records from (nil: no input stream).
@@ -142,6 +142,15 @@ public final class LiveAudioStream: @unchecked Sendable {
     public func writePlayback(_ samples: UnsafeBufferPointer<Float>) -> Int {
         playbackRing.write(samples)
     }
+
+    /// Samples per second, both directions.
+    public var sampleRate: Int { configuration.sampleRate }
+
+    /// When the input callback last ran (node's monotonic clock) and the frames captured by then.
+    public var captureClock: DeviceClockPoint? { context.pointee.captureStamp.read() }
+
+    /// When the output callback last ran and the frames it had handed the device by then (ring and silence).
+    public var playbackClock: DeviceClockPoint? { context.pointee.playbackStamp.read() }
 
     /// The counters now (each read atomically; together a near-simultaneous snapshot).
     public var statistics: LiveAudioStatistics {

@@ -1,4 +1,5 @@
 import Foundation
+import HoplineAudio
 import HoplineCodec
 import HoplineNet
 
@@ -13,6 +14,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
     public var jitterTargetMilliseconds: Double
     /// The playout device period the receiver renders in (`[audio] playout_period_ms`).
     public var playoutPeriodMilliseconds: Int
+    /// Voice processing on a live microphone (`[audio] echo_cancellation`, `noise_suppression`, `auto_gain`).
+    public var voiceProcessing: VoiceProcessingOptions = VoiceProcessingOptions()
     /// Where `hopline listen` binds its UDP socket without --bind (`[network] listen_bind`).
     public var listenBind: PeerAddress
     /// The rendezvous node used without --rendezvous (`[network] rendezvous`; nil: none).
@@ -121,6 +124,9 @@ public struct HoplineConfiguration: Sendable, Equatable {
                 }
                 configuration.playoutPeriodMilliseconds = value
             }
+            if let value = try section.bool("echo_cancellation") { configuration.voiceProcessing.echoCancellation = value }
+            if let value = try section.bool("noise_suppression") { configuration.voiceProcessing.noiseSuppression = value }
+            if let value = try section.bool("auto_gain") { configuration.voiceProcessing.autoGain = value }
         }
         try reader.section("network") { section throws(ConfigurationError) in
             if let value = try section.string("listen_bind") {

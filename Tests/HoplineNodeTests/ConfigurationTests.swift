@@ -1,3 +1,4 @@
+import HoplineAudio
 import HoplineCodec
 import HoplineNode
 import XCTest
@@ -29,6 +30,18 @@ final class ConfigurationTests: XCTestCase {
             XCTAssertThrowsError(try HoplineConfiguration.parse(text, path: "c.toml"), text) { error in
                 XCTAssertTrue("\(error)".hasPrefix(expected), "\(text): \(error)")
             }
+        }
+    }
+
+    func testAudioSectionSetsVoiceProcessing() throws {
+        XCTAssertEqual(HoplineConfiguration().voiceProcessing, VoiceProcessingOptions(echoCancellation: true))
+        let text = "[audio]\necho_cancellation = false\nnoise_suppression = true\nauto_gain = true\n"
+        let configuration = try HoplineConfiguration.parse(text, path: "c.toml")
+        XCTAssertEqual(
+            configuration.voiceProcessing,
+            VoiceProcessingOptions(echoCancellation: false, noiseSuppression: true, autoGain: true))
+        XCTAssertThrowsError(try HoplineConfiguration.parse("[audio]\nauto_gain = 1\n", path: "c.toml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("c.toml: 'audio.auto_gain' must be true or false"), "\(error)")
         }
     }
 

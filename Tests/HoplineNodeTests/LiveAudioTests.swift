@@ -207,7 +207,7 @@ private enum LiveAudioTestError: Error, CustomStringConvertible {
 /// the whole lag range, then sample by sample around the best envelope lag. Besides the whole clip, each
 /// voiced 100 ms segment is aligned on its own within 100 ms of the clip's lag, so that a glitch (a gap that
 /// shifts what follows) spoils only the segment it falls in.
-private struct AudioAlignment {
+struct AudioAlignment {
     /// `recording[lag + i]` corresponds to `reference[i]`.
     let lag: Int
     /// Normalised correlation of the two over their overlap at `lag` (1 for identical signals).
@@ -304,7 +304,7 @@ private struct AudioAlignment {
 
 /// Sets the variables PortAudio, ALSA and PulseAudio read for the duration of a test, and puts the old
 /// values back. XCTest runs tests one at a time, so no other test sees the changed environment.
-private struct ProcessEnvironment {
+struct ProcessEnvironment {
     static let names = ["HOME", "XDG_RUNTIME_DIR", "PULSE_SERVER", "ALSA_CONFIG_PATH", "JACK_NO_START_SERVER"]
     /// Each name with its value before `apply`, nil when it was unset.
     private let saved: [(name: String, value: String?)]

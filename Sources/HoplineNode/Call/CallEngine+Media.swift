@@ -12,12 +12,16 @@ extension CallEngine {
         switch plan.source {
         case .file: source = FileAudioSource(samples: playSamples ?? [])
         case .silence: source = FileAudioSource(samples: [])
-        case .microphone: source = try openLiveAudio(plan).source
+        case .microphone:
+            guard let capture = try openLiveAudio(plan).capture else { throw CallError.setupFailed("the microphone is not open") }
+            source = LiveMicrophoneSource(pipeline: capture)
         }
         var sinks: [any CallAudioSink] = []
         switch plan.sink {
         case .recording(let path): sinks.append(RecordingSink(path: path))
-        case .speaker: sinks.append(try openLiveAudio(plan).sink)
+        case .speaker:
+            guard let playback = try openLiveAudio(plan).playback else { throw CallError.setupFailed("the speaker is not open") }
+            sinks.append(LiveSpeakerSink(pipeline: playback))
         case .discard: break
         }
         // The responder sends only once the initiator has proved it is live (message 1 may be a replay).
@@ -43,23 +47,34 @@ extension CallEngine {
         closeLiveAudio()
     }
 
-    /// The call's live stream, opened with the directions `plan` needs on first use.
-    func openLiveAudio(_ plan: CallAudioPlan) throws -> (source: any CallAudioSource, sink: any CallAudioSink) {
+    /// The call's live devices, opened with the directions `plan` needs on first use, with the voice
+    /// processing the settings ask for (echo cancellation only when the microphone and speaker are both live).
+    func openLiveAudio(_ plan: CallAudioPlan) throws -> LiveAudioSession {
+        if let open = liveAudio { return open }
+        guard let configuration = plan.liveConfiguration else { throw CallError.setupFailed("no live audio device is needed") }
         let stream: LiveAudioStream
-        if let open = liveStream {
-            stream = open
-        } else {
-            guard let configuration = plan.liveConfiguration else { throw CallError.setupFailed("no live audio device is needed") }
-            do {
-                stream = try Self.startLiveStream(configuration)
-            } catch {
-                throw CallError.setupFailed("audio device: \(error) (or use --play FILE.wav and --record FILE.wav)")
-            }
-            let devices = [stream.inputDevice.map { "microphone \($0.name)" }, stream.outputDevice.map { "speaker \($0.name)" }]
-            environment.event("audio: " + devices.compactMap { $0 }.joined(separator: ", "))
-            liveStream = stream
+        do {
+            stream = try Self.startLiveStream(configuration)
+        } catch {
+            throw CallError.setupFailed("audio device: \(error) (or use --play FILE.wav and --record FILE.wav)")
         }
-        return (LiveMicrophoneSource(stream: stream), LiveSpeakerSink(stream: stream))
+        let session: LiveAudioSession
+        do {
+            session = try LiveAudioSession(
+                stream: stream, microphone: configuration.directions.contains(.input),
+                speaker: configuration.directions.contains(.output), options: settings.voiceProcessing,
+                playoutPeriodMilliseconds: settings.playoutPeriodMilliseconds)
+        } catch {
+            stream.close()
+            throw CallError.setupFailed("audio processing: \(error)")
+        }
+        let devices = [
+            configuration.directions.contains(.input) ? stream.inputDevice.map { "microphone \($0.name)" } : nil,
+            configuration.directions.contains(.output) ? stream.outputDevice.map { "speaker \($0.name)" } : nil,
+        ]
+        environment.event("audio: " + devices.compactMap { $0 }.joined(separator: ", ") + " (\(session.processingDescription))")
+        liveAudio = session
+        return session
     }
 
     /// Opens and starts the streams. A microphone without a speaker is opened with the default speaker
@@ -85,7 +100,7 @@ extension CallEngine {
     }
 
     func closeLiveAudio() {
-        liveStream?.close()
-        liveStream = nil
+        liveAudio?.stream.close()
+        liveAudio = nil
     }
 }

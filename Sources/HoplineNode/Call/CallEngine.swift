@@ -34,7 +34,7 @@ final class CallEngine {
     /// `--play`'s audio, read and resampled once at start (so a bad file fails before any call).
     let playSamples: [Float]?
     /// The call's live audio devices, when it uses any.
-    var liveStream: LiveAudioStream?
+    var liveAudio: LiveAudioSession?
     /// Called when a handshake for an introduced session arrives (stop punching for it).
     var onHandshakeArrived: (UInt32) -> Void = { _ in }
     let retransmission = RetransmissionSchedule()

@@ -59,6 +59,17 @@ public struct CallStatus: Equatable, Sendable, Codable {
     public var receiveKeyEpoch: Int?
     /// Rekeys completed in the call, both directions.
     public var rekeys: Int?
+    /// Live devices: the microphone's and the speaker's clock against the node's monotonic clock, ppm
+    /// (positive: the sound card runs fast), as measured from their callbacks; the drift correction follows them.
+    public var captureDriftPpm: Double?
+    public var playbackDriftPpm: Double?
+    /// Live speaker: the playback ring's smoothed fill plus PortAudio's output latency, ms (held at its target).
+    public var speakerDelayMs: Double?
+    /// Live speaker: times the ring was put back at its target at once (a chunk dropped or silence inserted).
+    public var speakerResyncs: Int?
+    /// Echo cancellation: WebRTC's estimates of the echo return loss enhancement and of the echo path delay.
+    public var echoErleDb: Double?
+    public var echoDelayMs: Double?
     public var counters: NodeCounters
     public var rendezvous: RendezvousCounters
     public var datagramsReceived: Int
@@ -76,6 +87,8 @@ public struct CallStatus: Equatable, Sendable, Codable {
             + " | buffer \(f(bufferDelayMs, 0)) ms | mouth-to-ear \(f(mouthToEarMs, 0)) ms | \(f(sendKbps, 0)) kbit/s | MOS \(f(mos, 2))"
             + " | in \(f(inputDb, 0)) dB out \(f(outputDb, 0)) dB"
             + (sendKeyEpoch.map { " | keys \($0)/\(receiveKeyEpoch ?? 0)" } ?? "")
+            + (captureDriftPpm != nil || playbackDriftPpm != nil
+                ? " | clock mic \(f(captureDriftPpm, 0)) spk \(f(playbackDriftPpm, 0)) ppm" : "")
     }
 
     public func jsonLine() -> String {

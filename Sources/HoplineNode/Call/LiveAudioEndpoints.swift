@@ -1,43 +1,67 @@
 import HoplineAudio
 
-/// The microphone side of a `LiveAudioStream` as a call's audio source: whole frames are taken from the
-/// capture ring as PortAudio's callback delivers them (so the device clock paces sending).
+/// A call's live devices: one `LiveAudioStream` and the pipelines between it and the call's media, sharing
+/// one `VoiceProcessor` when the microphone is processed (echo cancellation needs the speaker's signal, so it
+/// runs only when both the microphone and the speaker are live).
 ///
-/// Runs on the node's loop thread, the capture ring's one consumer; never in the real-time callback.
-final class LiveMicrophoneSource: CallAudioSource {
-    private let stream: LiveAudioStream
+/// Owned by the node's loop thread, which is the only thread that touches the pipelines; the stream's
+/// callbacks only see its rings.
+final class LiveAudioSession {
+    let stream: LiveAudioStream
+    let capture: CapturePipeline?
+    let playback: PlaybackPipeline?
+    let processor: VoiceProcessor?
 
-    init(stream: LiveAudioStream) { self.stream = stream }
+    /// `microphone` / `speaker`: whether the call uses that side (a microphone-only call may still have
+    /// opened the speaker beside it, see `CallEngine.startLiveStream`).
+    init(
+        stream: LiveAudioStream, microphone: Bool, speaker: Bool, options: VoiceProcessingOptions,
+        playoutPeriodMilliseconds: Int
+    ) throws {
+        self.stream = stream
+        var effective = options
+        if !(microphone && speaker) { effective.echoCancellation = false }
+        processor = microphone && effective.isActive ? try VoiceProcessor(options: effective, sampleRate: stream.sampleRate) : nil
+        capture = microphone ? try CapturePipeline(device: stream, processor: processor) : nil
+        playback = speaker
+            ? try PlaybackPipeline(
+                device: stream, processor: effective.echoCancellation ? processor : nil,
+                maximumChunk: playoutPeriodMilliseconds * stream.sampleRate / 1_000)
+            : nil
+    }
 
-    var isClockPaced: Bool { false }
-
-    func nextFrame(into frame: UnsafeMutableBufferPointer<Float>) -> Bool {
-        guard stream.captureRing.availableToRead >= frame.count else { return false }
-        return stream.readCaptured(into: frame) == frame.count
+    /// Which processing runs, for the call's event line.
+    var processingDescription: String {
+        guard let options = processor?.options else { return "no voice processing" }
+        return [
+            options.echoCancellation ? "echo cancellation" : nil, options.noiseSuppression ? "noise suppression" : nil,
+            options.autoGain ? "automatic gain control" : nil,
+        ].compactMap { $0 }.joined(separator: ", ")
     }
 }
 
-/// The speaker side of a `LiveAudioStream` as a call's audio sink: each rendered playout chunk is queued
-/// in the playback ring, which PortAudio's callback drains. The loop thread is the ring's one producer.
+/// The microphone side of a live call as its audio source: whole frames at the node's rate from the capture
+/// pipeline (echo cancelled, drift corrected), as the device delivers them (the device paces sending).
 ///
-/// The ring is primed with `leadSamples` of silence first, so the device always has that much queued and a
-/// late wake-up of the loop thread does not starve it (the cost is that much extra delay: 30 ms by default).
+/// Runs on the node's loop thread, never in the real-time callback.
+final class LiveMicrophoneSource: CallAudioSource {
+    private let pipeline: CapturePipeline
+
+    init(pipeline: CapturePipeline) { self.pipeline = pipeline }
+
+    var isClockPaced: Bool { false }
+
+    func nextFrame(into frame: UnsafeMutableBufferPointer<Float>) -> Bool { pipeline.nextFrame(into: frame) }
+}
+
+/// The speaker side of a live call as its audio sink: each rendered playout chunk goes through the playback
+/// pipeline (drift corrected, shown to the echo canceller) into the playback ring, which PortAudio's
+/// callback drains. The pipeline primes the ring with 30 ms of silence, so a late wake-up of the loop thread
+/// does not starve the device.
 final class LiveSpeakerSink: CallAudioSink {
-    private let stream: LiveAudioStream
-    private var primed = false
-    private let leadSamples: Int
+    private let pipeline: PlaybackPipeline
 
-    init(stream: LiveAudioStream, leadSamples: Int = 1_440) {
-        self.stream = stream
-        self.leadSamples = leadSamples
-    }
+    init(pipeline: PlaybackPipeline) { self.pipeline = pipeline }
 
-    func play(_ chunk: UnsafeBufferPointer<Float>) {
-        if !primed {
-            primed = true
-            let silence = [Float](repeating: 0, count: leadSamples)
-            silence.withUnsafeBufferPointer { _ = stream.writePlayback($0) }
-        }
-        stream.writePlayback(chunk)
-    }
+    func play(_ chunk: UnsafeBufferPointer<Float>) { pipeline.play(chunk) }
 }

@@ -1,3 +1,4 @@
+import HoplineAudio
 import HoplineCodec
 import HoplineNet
 
@@ -32,6 +33,9 @@ public struct NodeSettings: Sendable {
     public var noMicrophone: Bool
     /// `--no-speaker`: drop what arrives instead of playing it when no `--record` file is given.
     public var noSpeaker: Bool
+    /// Voice processing on a live microphone: echo cancellation (on unless `--no-echo-cancel`; it runs only
+    /// when the speaker is live too), noise suppression (`--noise-suppression`), gain control (`--auto-gain`).
+    public var voiceProcessing: VoiceProcessingOptions = VoiceProcessingOptions()
     /// Whether to draw the once-a-second status line (stderr must also be a terminal).
     public var showStatusLine: Bool
     /// How long a silent peer is given before the call is declared dead (keepalives go once a second).

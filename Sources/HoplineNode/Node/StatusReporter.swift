@@ -1,4 +1,5 @@
 import Foundation
+import HoplineAudio
 import HoplineCore
 import HoplineNet
 
@@ -53,10 +54,24 @@ final class StatusReporter {
         lastBytesSent = socket.bytesSent
         lastBytesReceived = socket.bytesReceived
         if let call = core.calls.call { describe(call, into: &status, now: now) }
+        if let live = core.calls.liveAudio { describe(live, into: &status) }
         if let statsFile { statsFile.write(Data((status.jsonLine() + "\n").utf8)) }
         if settings.showStatusLine, !final, isatty(STDERR_FILENO) != 0 {
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + status.line).utf8))
             drawn = true
+        }
+    }
+
+    private func describe(_ live: LiveAudioSession, into status: inout CallStatus) {
+        status.captureDriftPpm = live.capture?.statistics.measuredPPM
+        if let playback = live.playback?.statistics {
+            status.playbackDriftPpm = playback.measuredPPM
+            status.speakerDelayMs = playback.delaySeconds * 1_000
+            status.speakerResyncs = playback.resyncs
+        }
+        if let metrics = live.processor?.echoMetrics {
+            status.echoErleDb = Double(metrics.echoReturnLossEnhancementDb)
+            status.echoDelayMs = metrics.delayMedianMilliseconds.map(Double.init)
         }
     }
 

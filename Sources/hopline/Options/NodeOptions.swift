@@ -1,4 +1,5 @@
 import ArgumentParser
+import HoplineAudio
 import HoplineNet
 import HoplineNode
 
@@ -110,6 +111,15 @@ struct CallMediaOptions: ParsableArguments {
     @Flag(name: .customLong("no-speaker"), help: "Drop what arrives instead of playing it (no output device needed).")
     var noSpeaker = false
 
+    @Flag(name: .customLong("no-echo-cancel"), help: "Do not cancel the speaker's echo in the microphone (on by default when both are live).")
+    var noEchoCancel = false
+
+    @Flag(name: .customLong("noise-suppression"), help: "Suppress steady noise in the microphone (WebRTC's noise suppression).")
+    var noiseSuppression = false
+
+    @Flag(name: .customLong("auto-gain"), help: "Automatic gain control on the microphone (WebRTC's adaptive digital AGC).")
+    var autoGain = false
+
     @Flag(name: .customLong("no-status"), help: "Do not draw the once-a-second status line.")
     var noStatus = false
 
@@ -149,5 +159,9 @@ extension NodeSettings {
             noSpeaker: media.noSpeaker, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds,
             rekey: configuration.rekey)
+        voiceProcessing = configuration.voiceProcessing
+        if media.noEchoCancel { voiceProcessing.echoCancellation = false }
+        if media.noiseSuppression { voiceProcessing.noiseSuppression = true }
+        if media.autoGain { voiceProcessing.autoGain = true }
     }
 }
