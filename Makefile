@@ -12,10 +12,10 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmarks need.
-BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev
+BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev libopendht-c-dev
 # The live-audio tests run PortAudio against a private PulseAudio null-sink daemon; the call tests build network
 # namespaces (iproute2) with NAT routers (nftables). See shared/TESTING.md.
-TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2 nftables conntrack
+TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2 nftables conntrack dhtnode
 # The benchmark's Python packages (numpy, scipy, pesq) go into a venv for BENCH_PYTHON, so the same steps work
 # for a pyenv/python.org Python and for Debian's (which refuses a bare `pip install`): python3-venv makes the
 # venv, python3-dev builds pesq's C extension. Debian's python3-numpy/-scipy would only serve /usr/bin/python3.

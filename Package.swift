@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(name: "COpenDHT", pkgConfig: "opendht-c", providers: [.apt(["libopendht-c-dev"])]),
         // sendmmsg(2), which Glibc's Swift module hides: one C function for the relay's batched sends.
         .target(name: "CSocketBatch"),
 
@@ -71,10 +72,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "HoplineMedia", dependencies: ["HoplineCore", "HoplineCodec"], swiftSettings: strict),
+        // Serverless discovery on OpenDHT: the runner (the only importer of COpenDHT) and the signed records
+        // (presence, introductions, relay announcements). The node uses it; it never uses the node.
+        .target(
+            name: "HoplineDiscovery",
+            dependencies: [
+                "HoplineCore", "HoplineNet", "COpenDHT",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "HoplineNode",
             dependencies: [
-                "HoplineCore", "HoplineCodec", "HoplineAudio", "HoplineNet", "HoplineMedia",
+                "HoplineCore", "HoplineCodec", "HoplineAudio", "HoplineNet", "HoplineMedia", "HoplineDiscovery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -83,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "hopline",
             dependencies: [
-                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineRelay",
+                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineRelay", "HoplineDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,10 +134,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "HoplineDiscoveryTests",
+            dependencies: [
+                "HoplineDiscovery", "HoplineNet", "HoplineCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HoplineMediaTests", dependencies: ["HoplineMedia", "HoplineCodec", "HoplineCore"], swiftSettings: strict),
         .testTarget(
             name: "HoplineNodeTests",
-            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec", "HoplineRelay"],
+            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec", "HoplineRelay", "HoplineDiscovery"],
             swiftSettings: strict
         ),
     ]

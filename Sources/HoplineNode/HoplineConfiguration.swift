@@ -1,5 +1,6 @@
 import Foundation
 import HoplineCodec
+import HoplineDiscovery
 import HoplineNet
 
 /// Hopline's settings, read from a TOML file (`config/hopline.toml` documents every key); command-line
@@ -25,6 +26,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
     public var relay: RelaySettings
     /// Relays a caller or callee may use when no direct path works (`[relay] candidates`, HOST:PORT each).
     public var relayCandidates: [PeerAddress]
+    /// How this node joins the DHT (`[dht]`: network, port, bootstrap).
+    public var dht: DHTSettings
 
     public init(
         codec: OpusSettings = OpusSettings(),
@@ -36,7 +39,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
         peerTimeoutSeconds: Double = 4,
         answerTimeoutSeconds: Double = 5,
         relay: RelaySettings = RelaySettings(),
-        relayCandidates: [PeerAddress] = []
+        relayCandidates: [PeerAddress] = [],
+        dht: DHTSettings = DHTSettings()
     ) {
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode
@@ -48,6 +52,7 @@ public struct HoplineConfiguration: Sendable, Equatable {
         self.answerTimeoutSeconds = answerTimeoutSeconds
         self.relay = relay
         self.relayCandidates = relayCandidates
+        self.dht = dht
     }
 
     /// `hopline listen`'s default socket: every IPv4 interface, port 4730.
@@ -149,7 +154,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
             }
         }
         try parseRelay(reader, path: path, into: &configuration)
-        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call", "relay"])
+        try parseDHT(reader, path: path, into: &configuration)
+        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call", "relay", "dht"])
         return configuration
     }
 }

@@ -1,4 +1,5 @@
 import HoplineCodec
+import HoplineDiscovery
 import HoplineNet
 
 /// Everything a node needs to listen for or place calls, built by the CLI from flags over the
@@ -40,6 +41,8 @@ public struct NodeSettings: Sendable {
     public var answerTimeoutSeconds: Double
     /// How long an unanswered ringing call waits for the callee's user, seconds.
     public var ringTimeoutSeconds: Double
+    /// How the node joins the DHT (`[dht]`, `--dht-bootstrap`); without a bootstrap node it does not.
+    public var dht = DHTSettings()
 
     public init(
         bind: PeerAddress, codec: OpusSettings = OpusSettings(),

@@ -1,6 +1,7 @@
 import Foundation
 import HoplineAudio
 import HoplineCore
+import HoplineDiscovery
 import HoplineMedia
 import HoplineNet
 import NIOPosix
@@ -22,6 +23,8 @@ public final class NodeRuntime {
     private let stop: StopSignal
     private let core: NodeCore
     private let status: StatusReporter
+    /// The node's OpenDHT runner, when `settings.dht` names a bootstrap node; shut down when the node stops.
+    private let dhtRunner: DHTRunner?
 
     /// Binds the socket. `log` gets one line per event (ringing, connected, path changes, ended, warnings).
     public init(
@@ -56,6 +59,13 @@ public final class NodeRuntime {
             try? group.syncShutdownGracefully()
             throw error
         }
+        do {
+            dhtRunner = settings.dht.enabled ? try DHTRunner(settings: settings.dht) : nil
+        } catch {
+            socket.close()
+            try? group.syncShutdownGracefully()
+            throw CallError.setupFailed("DHT: \(error)")
+        }
         let environment = NodeEnvironment(transport: socket, clock: clock, identity: identity, settings: settings) { _ in }
         core = NodeCore(environment: environment, playSamples: playSamples)
         environment.eventSink = { [status] line in
@@ -65,6 +75,7 @@ public final class NodeRuntime {
     }
 
     deinit {
+        dhtRunner?.shutdown()
         socket.close()
         try? group.syncShutdownGracefully()
     }
@@ -82,6 +93,14 @@ public final class NodeRuntime {
         if !policy.autoAnswer { calls.prompt = TerminalPrompt() }
         environment.event("listening on \(socket.localAddress) as \(identity.nodeID)")
         if let rendezvous = settings.rendezvous { core.register(at: rendezvous) }
+        if let dhtRunner {
+            core.attachDiscovery(runner: dhtRunner, publish: true)
+        } else {
+            environment.event(
+                "DHT: no bootstrap node ([dht] bootstrap or --dht-bootstrap): discovery is off; callers need this "
+                    + "node's address or a rendezvous")
+        }
+        defer { dhtRunner?.shutdown() }
         run { [stop] in
             guard stop.caught != nil else { return false }
             if let call = calls.call, call.phase != .ended, call.phase != .closing { calls.hangUp(call, reason: .interrupted) }
@@ -91,6 +110,8 @@ public final class NodeRuntime {
 
     /// Places one call and returns when it ends; throws `CallError` when it could not be made or failed.
     public func call(_ target: CallTarget) throws {
+        if let dhtRunner { core.attachDiscovery(runner: dhtRunner, publish: false) }
+        defer { dhtRunner?.shutdown() }
         try core.placeCall(target) { seconds, ready in wait(seconds: seconds, until: ready) }
         let calls = core.calls
         var outcome: CallError?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HoplineDiscovery
 import HoplineNet
 import HoplineNode
 
@@ -13,7 +14,11 @@ struct NodeNetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
     var identity: String?
 
+    @Option(name: .customLong("dht-bootstrap"), help: ArgumentHelp("A DHT node to join through (repeatable; replaces [dht] bootstrap): listen publishes this node's presence, call finds node IDs and relays.", valueName: "host:port"))
+    var dhtBootstrap: [String] = []
+
     func validate() throws {
+        _ = try dhtNodes()
         if let bind { _ = try parse(bind, flag: "--bind") }
         if let rendezvous { _ = try parse(rendezvous, flag: "--rendezvous") }
     }
@@ -48,6 +53,21 @@ struct NodeNetworkOptions: ParsableArguments {
     }
 
     private func parse(_ text: String, flag: String) throws -> PeerAddress { try parseAddress(text, flag: flag) }
+
+    /// `--dht-bootstrap` nodes (nil when none was given).
+    func dhtNodes() throws -> [DHTBootstrapNode]? {
+        guard !dhtBootstrap.isEmpty else { return nil }
+        return try dhtBootstrap.map { text in
+            do { return try DHTBootstrapNode(parsing: text) } catch { throw ValidationError("--dht-bootstrap: \(error)") }
+        }
+    }
+
+    /// `[dht]` with `--dht-bootstrap` on top.
+    func dhtSettings(configured: DHTSettings) throws -> DHTSettings {
+        var settings = configured
+        if let nodes = try dhtNodes() { settings.bootstrap = nodes }
+        return settings
+    }
 }
 
 /// Parses a `HOST:PORT` flag value; the error names the flag.
@@ -148,5 +168,6 @@ extension NodeSettings {
             inputDevice: media.inputDevice, outputDevice: media.outputDevice, noMicrophone: media.noMicrophone,
             noSpeaker: media.noSpeaker, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds)
+        dht = try network.dhtSettings(configured: configuration.dht)
     }
 }
