@@ -46,3 +46,30 @@ extension DHTRunner {
         }
     }
 }
+
+extension DHTRunner {
+    /// Looks up every key at once and waits until all are done or `timeoutSeconds` pass: the values found at
+    /// each key, and the keys whose lookup did not finish in time.
+    public func getMany(_ keys: [DHTKey], timeoutSeconds: Double) throws(DHTError) -> (values: [DHTKey: [[UInt8]]], unfinished: Set<DHTKey>) {
+        var byOperation: [Int: DHTKey] = [:]
+        for key in keys { byOperation[try get(key)] = key }
+        var values: [DHTKey: [[UInt8]]] = [:]
+        for key in keys { values[key] = [] }
+        var pending = Set(byOperation.keys)
+        var others: [DHTEvent] = []
+        defer { for event in others { events.push(event) } }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutSeconds) * 1e9)
+        while !pending.isEmpty {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { break }
+            for event in events.waitAndDrain(timeoutNanoseconds: deadline - now) {
+                switch event {
+                case .done(let id, _) where byOperation[id] != nil: pending.remove(id)
+                case .value(let id, let bytes) where byOperation[id] != nil: values[byOperation[id]!, default: []].append(bytes)
+                default: others.append(event)
+                }
+            }
+        }
+        return (values, Set(pending.compactMap { byOperation[$0] }))
+    }
+}
