@@ -14,11 +14,10 @@ struct NodeNetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
     var identity: String?
 
-    @Option(name: .customLong("dht-bootstrap"), help: ArgumentHelp("A DHT node to join through (repeatable; replaces [dht] bootstrap): listen publishes this node's presence, call finds node IDs and relays.", valueName: "host:port"))
-    var dhtBootstrap: [String] = []
+    @OptionGroup
+    var dht: DHTOptions
 
     func validate() throws {
-        _ = try dhtNodes()
         if let bind { _ = try parse(bind, flag: "--bind") }
         if let rendezvous { _ = try parse(rendezvous, flag: "--rendezvous") }
     }
@@ -54,20 +53,8 @@ struct NodeNetworkOptions: ParsableArguments {
 
     private func parse(_ text: String, flag: String) throws -> PeerAddress { try parseAddress(text, flag: flag) }
 
-    /// `--dht-bootstrap` nodes (nil when none was given).
-    func dhtNodes() throws -> [DHTBootstrapNode]? {
-        guard !dhtBootstrap.isEmpty else { return nil }
-        return try dhtBootstrap.map { text in
-            do { return try DHTBootstrapNode(parsing: text) } catch { throw ValidationError("--dht-bootstrap: \(error)") }
-        }
-    }
-
     /// `[dht]` with `--dht-bootstrap` on top.
-    func dhtSettings(configured: DHTSettings) throws -> DHTSettings {
-        var settings = configured
-        if let nodes = try dhtNodes() { settings.bootstrap = nodes }
-        return settings
-    }
+    func dhtSettings(configured: DHTSettings) throws -> DHTSettings { try dht.settings(configured: configured) }
 }
 
 /// Parses a `HOST:PORT` flag value; the error names the flag.
