@@ -120,7 +120,8 @@ final class DiscoveryClient {
                 if ok, bootstrapState != .answered {
                     bootstrapState = .answered
                     environment.event("DHT: bootstrap node answered; joined the network")
-                    if publishing { nextAddressCheck = now }  // peers now report our public address
+                    // A put before any peer was known reached nobody: publish again now that there are peers.
+                    if publishing { publishPresence(now: now) }
                 } else if !ok, bootstrapOperations.isEmpty, bootstrapState == .pending {
                     bootstrapState = .unanswered
                     environment.event("DHT: no bootstrap node answered (OpenDHT keeps retrying)")
@@ -129,6 +130,7 @@ final class DiscoveryClient {
                 presencePut = nil
                 if ok {
                     presenceStored += 1
+                    if presenceStored == 1 { environment.event("DHT: presence record stored") }
                 } else {
                     environment.event("DHT: the presence record was not stored; retrying in 5 s")
                     nextPresence = now.advanced(byNanoseconds: Self.retryNanoseconds)
