@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "hopline", targets: ["hopline"]),
         .executable(name: "hopline-bench", targets: ["hopline-bench"]),
+        .executable(name: "hopline-dht-bench", targets: ["hopline-dht-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -108,6 +109,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/HoplineBench",
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "hopline-dht-bench",
+            dependencies: [
+                "HoplineDiscovery", "HoplineNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/DHTBench",
             swiftSettings: strict
         ),
 

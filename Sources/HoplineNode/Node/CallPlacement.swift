@@ -81,7 +81,7 @@ extension NodeCore {
     /// standby), and returns their links. Relays that do not answer or refuse are skipped with a note.
     private func openRelaySessions(callee: NodeID, candidates: [PeerAddress], wait: Wait) -> [Int] {
         guard !candidates.isEmpty else { return [] }
-        let session = UInt32.random(in: 1 ... .max)
+        let session = calls.pendingSession ?? UInt32.random(in: 1 ... .max)
         calls.pendingSession = session
         var probes: [Int] = []
         for relay in candidates { probes.append(relays.probe(relay, callSession: session, now: environment.now())) }

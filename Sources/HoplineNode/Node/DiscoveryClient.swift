@@ -37,6 +37,10 @@ final class DiscoveryClient {
     private var bootstrapOperations: Set<Int> = []
     private(set) var bootstrapState = BootstrapState.pending
     private var lookups: [Int: Lookup] = [:]
+    /// Lookups started only to warm OpenDHT's search for a key; their values are dropped.
+    private var warmUps: Set<Int> = []
+    /// When each lookup first held a valid record (`CallPlacement+DHT`).
+    var firstValid: [Int: ClockInstant] = [:]
     private var publishing = false
     private var presencePut: Int?
     private(set) var publishedCandidates: [Candidate]?
@@ -137,9 +141,11 @@ final class DiscoveryClient {
                 }
             } else if lookups[operation] != nil {
                 lookups[operation]?.done = true
+            } else {
+                warmUps.remove(operation)
             }
         case .value(let operation, let bytes):
-            lookups[operation]?.values.append(bytes)
+            if !warmUps.contains(operation) { lookups[operation]?.values.append(bytes) }
         case .listened(let operation, let bytes, let expired):
             guard !expired else { return }
             if operation == introductionListen {
@@ -254,7 +260,10 @@ final class DiscoveryClient {
 
     func lookupState(_ operation: Int) -> Lookup? { lookups[operation] }
 
-    func finishLookup(_ operation: Int) { lookups[operation] = nil }
+    func finishLookup(_ operation: Int) {
+        lookups[operation] = nil
+        firstValid[operation] = nil
+    }
 
     /// The newest verified presence record of `node` among `values`, with its issue time.
     func presence(of node: NodeID, in values: [[UInt8]]) -> (record: DiscoveryRecord, presence: PresenceRecord)? {
@@ -282,13 +291,20 @@ final class DiscoveryClient {
         return announcements.sorted { share($0) < share($1) }
     }
 
-    /// Puts a sealed connection request for `callee` and listens for its answer.
-    func sendRequest(to callee: NodeID, session: UInt32, candidates: [Candidate], now: ClockInstant) throws {
+    /// Prepares a request to `callee` before it is sent: listens for the answer to `session` now, and starts
+    /// OpenDHT's search for the callee's request key (a lookup whose values are not needed), so the put later
+    /// goes straight to the nodes found instead of first waiting out the search (and any departed node in it).
+    func prepareRequest(to callee: NodeID, session: UInt32, now: ClockInstant) {
+        if let listen = try? runner.listen(.answer(to: environment.identity.nodeID, session: session)) {
+            answerListens[listen] = (callee, session, now)
+        }
+        if let warmUp = try? runner.get(.introductions(to: callee)) { warmUps.insert(warmUp) }
+    }
+
+    /// Puts a sealed connection request for `callee` (its answer is listened for since `prepareRequest`).
+    func sendRequest(to callee: NodeID, session: UInt32, candidates: [Candidate]) throws {
         let body = try Introduction(session: session, candidates: candidates)
             .sealedBody(from: environment.identity.nodeID, to: callee, kind: .request)
-        let answerKey = DHTKey.answer(to: environment.identity.nodeID, session: session)
-        let listen = try runner.listen(answerKey)
-        answerListens[listen] = (callee, session, now)
         try runner.put(try signed(.request, lifetime: Introduction.lifetimeMilliseconds, body: body), at: .introductions(to: callee))
     }
 

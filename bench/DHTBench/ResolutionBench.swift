@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+import HoplineDiscovery
+import HoplineNet
+
+/// The in-process network: `nodes` runners bootstrapped from the first, a signed presence record each.
+struct ResolutionBench {
+    let nodes: Int
+
+    struct Result {
+        var times: [Double]
+        var failures: Int
+        var idleSeconds: Double
+        var idleBytes: Double
+        var idlePackets: Double
+
+        func lines(privateNetns: Bool) -> [String] {
+            let (p50, p95, top) = percentiles(times)
+            var lines = [
+                "## Resolving a node ID (\(times.count) lookups, one at a time)", "",
+                "| measure | value | target | result |", "|---|---:|---:|---|",
+                String(format: "| p50 | %.1f ms | | |", p50),
+                String(format: "| p95 | %.1f ms | 500 ms | %@ |", p95, p95 <= 500 ? "PASS" : "FAIL"),
+                String(format: "| max | %.1f ms | | |", top),
+                "| failed (no verified record) | \(failures) | 0 | \(failures == 0 ? "PASS" : "FAIL") |", "",
+            ]
+            if privateNetns, idleSeconds > 0 {
+                lines += [
+                    "## DHT traffic while idle (loopback of a private network namespace)", "",
+                    String(format: "%.0f s idle: %.0f bytes and %.1f packets per node per minute (%.1f bit/s per node)",
+                        idleSeconds, idleBytes, idlePackets, idleBytes * 8 / 60), "",
+                ]
+            } else {
+                lines += ["DHT idle traffic: not measured (needs a private network namespace: `make bench-dht` runs one as root)", ""]
+            }
+            return lines
+        }
+    }
+
+    func run(lookups: Int, idleSeconds: Double) throws -> Result {
+        let first = try DHTRunner(settings: DHTSettings())
+        let bootstrap = DHTBootstrapNode(host: "127.0.0.1", port: first.boundPort)
+        var runners = [first]
+        for _ in 1..<nodes {
+            let runner = try DHTRunner(settings: DHTSettings(bootstrap: [bootstrap]))
+            guard runner.bootstrapAndWait(bootstrap, timeoutSeconds: 5) == true else { throw BenchFailure("runner \(runners.count) did not bootstrap") }
+            runners.append(runner)
+        }
+        defer { for runner in runners { runner.shutdown() } }
+        let identities = (0..<nodes).map { _ in NodeIdentity.generate() }
+        let now = WallClock.milliseconds()
+        var puts: [Int] = []
+        for (index, runner) in runners.enumerated() {
+            let body = PresenceRecord(candidates: [Candidate(kind: .host, address: try PeerAddress(parsing: "127.0.0.1:\(20_000 + index)"))]).body()
+            let record = try DiscoveryRecord.signed(
+                kind: .presence, by: identities[index], sequence: now, issuedMilliseconds: now,
+                lifetimeMilliseconds: PresenceRecord.lifetimeMilliseconds, body: body)
+            puts.append(try runner.put(record.serialized(), at: .presence(of: identities[index].nodeID)))
+        }
+        for (runner, operation) in zip(runners, puts) {
+            var done = false
+            let deadline = DispatchTime.now() + 10
+            while !done, DispatchTime.now() < deadline {
+                for event in runner.events.waitAndDrain(timeoutNanoseconds: 100_000_000) {
+                    if case .done(operation, _) = event { done = true }
+                }
+            }
+        }
+        // Let the network settle (routing tables fill) before measuring.
+        Thread.sleep(forTimeInterval: 2)
+        var times: [Double] = []
+        var failures = 0
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<lookups {
+            let from = Int.random(in: 0..<nodes, using: &generator)
+            var to = Int.random(in: 0..<nodes - 1, using: &generator)
+            if to >= from { to += 1 }
+            let target = identities[to].nodeID
+            let start = DispatchTime.now().uptimeNanoseconds
+            let found = try runners[from].getAll(.presence(of: target), timeoutSeconds: 5)
+            var verifier = RecordVerifier()
+            let record = verifier.newest(of: found.values, kind: .presence, about: target, nowMilliseconds: WallClock.milliseconds())
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            if record == nil || !found.done { failures += 1 } else { times.append(elapsed) }
+        }
+        var result = Result(times: times, failures: failures, idleSeconds: 0, idleBytes: 0, idlePackets: 0)
+        if idleSeconds > 0 {
+            for runner in runners { _ = runner.events.drain() }
+            let before = Self.loopbackCounters()
+            Thread.sleep(forTimeInterval: idleSeconds)
+            let after = Self.loopbackCounters()
+            let perNodeMinute = 60 / idleSeconds / Double(nodes)
+            result.idleSeconds = idleSeconds
+            result.idleBytes = Double(after.bytes - before.bytes) * perNodeMinute
+            result.idlePackets = Double(after.packets - before.packets) * perNodeMinute
+        }
+        return result
+    }
+
+    /// Bytes and packets sent on loopback (every datagram between two local runners is sent once).
+    static func loopbackCounters() -> (bytes: Int, packets: Int) {
+        func read(_ name: String) -> Int {
+            Int(((try? String(contentsOfFile: "/sys/class/net/lo/statistics/\(name)", encoding: .utf8)) ?? "0")
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        return (read("tx_bytes"), read("tx_packets"))
+    }
+}
