@@ -7,6 +7,7 @@
 #   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
+#   make bench-dht      discovery on OpenDHT: resolving a node ID in a 50-node network, idle DHT traffic, call to first audio
 #   make fuzz   libFuzzer + ASan on every parser of untrusted bytes, FUZZ_SECONDS per target (README.md, "Fuzzing")
 
 SHELL := /bin/bash
@@ -41,11 +42,16 @@ RELAY_CFLAGS := -O2 -Wall -Wextra
 FAILOVER_PACKAGES := $(BENCH_PACKAGES) gcc libc6-dev libssl-dev util-linux iproute2 nftables
 FAILOVER_SCRATCH ?= .build-failover
 FAILOVER_ARGS ?=
+# bench-dht: dhtnode (the bootstrap node), util-linux (unshare: a private network namespace whose loopback carries
+# only the benchmark, for the idle-traffic count), iproute2, and nftables (drops the direct path for relayed calls).
+DHT_PACKAGES := $(BUILD_PACKAGES) dhtnode util-linux iproute2 nftables
+DHT_SCRATCH ?= .build-dht
+DHT_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak fuzz \
-	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-dht bench-venv soak fuzz \
+	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover deps-dht check-swift clean
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -103,6 +109,19 @@ bench-failover: deps-failover check-swift bench-venv
 	$(BENCH_VENV)/bin/python bench/relay_failover.py --hopline $(FAILOVER_SCRATCH)/release/hopline \
 		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
 
+# Discovery on OpenDHT (bench/README.md, "make bench-dht"): about 2 minutes after the build. As root it runs in a
+# private network namespace (idle traffic and relayed calls); otherwise those two parts are skipped with a note.
+bench-dht: deps-dht check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(DHT_SCRATCH)
+	$(SWIFT) build -c release --product hopline-dht-bench --scratch-path $(DHT_SCRATCH)
+	@mkdir -p bench/out
+	@if [ "$$(id -u)" = 0 ]; then \
+		unshare -n sh -c 'ip link set lo up && exec $(DHT_SCRATCH)/release/hopline-dht-bench --hopline $(DHT_SCRATCH)/release/hopline \
+			--sample $(DEMO_INPUT) --out bench/out --private-netns $(DHT_ARGS)'; \
+	else \
+		$(DHT_SCRATCH)/release/hopline-dht-bench --hopline $(DHT_SCRATCH)/release/hopline --sample $(DEMO_INPUT) --out bench/out $(DHT_ARGS); \
+	fi
+
 # The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood").
 bench-flood: deps-bench check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
@@ -135,6 +154,9 @@ deps-relay:
 	@scripts/ensure-debian-packages.sh $(RELAY_PACKAGES)
 deps-failover:
 	@scripts/ensure-debian-packages.sh $(FAILOVER_PACKAGES)
+
+deps-dht:
+	@scripts/ensure-debian-packages.sh $(DHT_PACKAGES)
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }
