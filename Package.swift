@@ -32,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "COpenDHT", pkgConfig: "opendht-c", providers: [.apt(["libopendht-c-dev"])]),
+        // The routing-table and store figures OpenDHT's C API lacks (two C functions over dht::DhtRunner).
+        .target(
+            name: "COpenDHTStats", dependencies: ["COpenDHT"], linkerSettings: [.linkedLibrary("opendht")]),
         // sendmmsg(2), which Glibc's Swift module hides: one C function for the relay's batched sends.
         .target(name: "CSocketBatch"),
 
@@ -78,7 +81,7 @@ let package = Package(
         .target(
             name: "HoplineDiscovery",
             dependencies: [
-                "HoplineCore", "HoplineNet", "COpenDHT",
+                "HoplineCore", "HoplineNet", "COpenDHT", "COpenDHTStats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -159,7 +162,8 @@ let package = Package(
             dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec", "HoplineRelay", "HoplineDiscovery"],
             swiftSettings: strict
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )
 
 // libFuzzer targets (`make fuzz`, README.md, "Fuzzing"): one executable, `hopline-fuzz`, that fuzzes the parser named by

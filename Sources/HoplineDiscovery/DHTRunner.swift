@@ -1,4 +1,5 @@
 internal import COpenDHT
+internal import COpenDHTStats
 import Dispatch
 import Foundation
 import HoplineNet
@@ -128,6 +129,19 @@ public final class DHTRunner {
         return addresses.sorted { ($0.description.contains("[") ? 1 : 0) < ($1.description.contains("[") ? 1 : 0) }
     }
 
+    /// The routing table's node counts and the local store (nil once shut down).
+    public var statistics: DHTStatistics? {
+        guard let runner else { return nil }
+        var good: UInt32 = 0, dubious: UInt32 = 0, cached: UInt32 = 0, incoming: UInt32 = 0
+        var bytes = 0, values = 0
+        let pointer = UnsafeRawPointer(runner)
+        _ = hopline_dht_node_counts(pointer, &good, &dubious, &cached, &incoming)
+        hopline_dht_store_size(pointer, &bytes, &values)
+        return DHTStatistics(
+            goodNodes: Int(good), dubiousNodes: Int(dubious), cachedNodes: Int(cached), incomingNodes: Int(incoming),
+            storedValues: values, storedBytes: bytes)
+    }
+
     /// Stops the node: OpenDHT's shutdown (waited for, at most 3 s), then its threads are joined. Idempotent.
     public func shutdown() {
         guard let runner else { return }
@@ -195,4 +209,18 @@ extension DHTKey {
         withUnsafeMutableBytes(of: &hash.d) { $0.copyBytes(from: bytes) }
         return hash
     }
+}
+
+/// What a runner knows of the network and holds for it (`DHTRunner.statistics`).
+public struct DHTStatistics: Sendable, Equatable {
+    /// IPv4 routing-table nodes: answered recently, not lately, cached, and those that contacted us.
+    public var goodNodes: Int
+    public var dubiousNodes: Int
+    public var cachedNodes: Int
+    public var incomingNodes: Int
+    /// Values this node stores for the network, and their bytes.
+    public var storedValues: Int
+    public var storedBytes: Int
+
+    public var knownNodes: Int { goodNodes + dubiousNodes }
 }

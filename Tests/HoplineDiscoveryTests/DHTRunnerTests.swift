@@ -24,10 +24,16 @@ final class DHTRunnerTests: XCTestCase {
             }
         }
         XCTAssertTrue(heard)
+        // Each knows the other; the value is stored on (at least) one of them.
+        let stats = try XCTUnwrap(first.statistics), other = try XCTUnwrap(second.statistics)
+        XCTAssertGreaterThanOrEqual(stats.knownNodes, 1)
+        XCTAssertGreaterThanOrEqual(other.knownNodes, 1)
+        XCTAssertGreaterThanOrEqual(stats.storedValues + other.storedValues, 1)
         first.cancelListen(listen)
         second.shutdown()
         first.shutdown()
         XCTAssertFalse(first.isRunning)
+        XCTAssertNil(first.statistics)
         XCTAssertThrowsError(try first.get(key)) { XCTAssertEqual($0 as? DHTError, .stopped) }
     }
 

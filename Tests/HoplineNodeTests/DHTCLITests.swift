@@ -46,6 +46,8 @@ final class DHTCLITests: CLITestCase {
         XCTAssertTrue(status.stdout.contains("bootstrap    \(bootstrap!): answered in"), status.stdout)
         XCTAssertTrue(status.stdout.contains("is findable: record"), status.stdout)
         XCTAssertTrue(status.stdout.contains("relays       0 in the directory"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("seen at      127.0.0.1\n"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("peers known  "), status.stdout)
 
         let call = try TestSupport.runHopline([
             "call", id, "--dht-bootstrap", bootstrap, "--identity", path("a.id"), "--no-microphone", "--no-speaker",

@@ -16,8 +16,8 @@ extension Hopline.DHT {
                 an ephemeral port, never the node's) with the same [dht] settings and --dht-bootstrap, and asks \
                 the network what everyone else sees: whether each bootstrap node answers (and how fast), the \
                 address DHT peers see this machine at, the presence record of this node's ID (--identity: is \
-                the running listener findable, with its candidates and age), and the relay directory (each \
-                verified relay with its load). Values that fail verification are counted by reason. Exit \
+                the running listener findable, with its candidates and age), the relay directory (each \
+                verified relay with its load), and the peers the runner knows after those lookups. Values that fail verification are counted by reason. Exit \
                 status 1 when no bootstrap node answers.
                 """)
 
@@ -45,7 +45,7 @@ extension Hopline.DHT {
             let found: (values: [DHTKey: [[UInt8]]], unfinished: Set<DHTKey>)
             do { found = try runner.getMany(keys, timeoutSeconds: 5) } catch { throw CLIError("\(error)") }
             let publicAddresses = runner.publicAddresses()
-            print("seen at      " + (publicAddresses.isEmpty ? "unknown (no peer reported it yet)" : publicAddresses.map(\.description).joined(separator: ", ")))
+            print("seen at      " + (publicAddresses.isEmpty ? "unknown (no peer reported it yet)" : publicAddresses.compactMap(\.socketAddress.ipAddress).joined(separator: ", ")))
             var verifier = RecordVerifier()
             let now = WallClock.milliseconds()
             let presenceValues = found.values[.presence(of: node.nodeID)] ?? []
@@ -63,6 +63,10 @@ extension Hopline.DHT {
             print("relays       \(relays.count) in the directory")
             for relay in relays {
                 print("             \(relay.address)  \(relay.sessions)/\(relay.capacity) sessions" + (relay.draining ? "  draining" : ""))
+            }
+            if let statistics = runner.statistics {
+                print("peers known  \(statistics.knownNodes) (\(statistics.goodNodes) good, \(statistics.dubiousNodes) dubious) to this "
+                    + "runner after its lookups; it stores \(statistics.storedValues) value(s), \(statistics.storedBytes) bytes")
             }
             let storedValues = found.values.values.reduce(0) { $0 + $1.count }
             let rejected = verifier.rejections.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" }
