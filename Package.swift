@@ -174,7 +174,7 @@ if Context.environment["HOPLINE_FUZZ"] == "1" {
         .executableTarget(
             name: "hopline-fuzz",
             dependencies: [
-                "HoplineCore", "HoplineNet", "HoplineAudio", "HoplineNode", "HoplineRelay",
+                "HoplineCore", "HoplineNet", "HoplineAudio", "HoplineNode", "HoplineRelay", "HoplineDiscovery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
