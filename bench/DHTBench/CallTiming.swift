@@ -135,8 +135,8 @@ final class CallTiming {
             guard process.terminationStatus == 0 else { throw BenchFailure("nft \(arguments.joined(separator: " ")) failed") }
         }
         try nft(["add", "table", "inet", "hlbench"])
-        try nft(["add", "chain", "inet", "hlbench", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"])
-        try nft(["add", "rule", "inet", "hlbench", "out", "udp", "sport", "\(callerPort)", "udp", "dport", "\(calleePort)", "drop"])
-        try nft(["add", "rule", "inet", "hlbench", "out", "udp", "sport", "\(calleePort)", "udp", "dport", "\(callerPort)", "drop"])
+        try nft(["add", "chain", "inet", "hlbench", "in", "{", "type", "filter", "hook", "input", "priority", "0", ";", "}"])
+        try nft(["add", "rule", "inet", "hlbench", "in", "udp", "sport", "\(callerPort)", "udp", "dport", "\(calleePort)", "drop"])
+        try nft(["add", "rule", "inet", "hlbench", "in", "udp", "sport", "\(calleePort)", "udp", "dport", "\(callerPort)", "drop"])
     }
 }
