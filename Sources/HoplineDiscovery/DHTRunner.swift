@@ -33,6 +33,9 @@ public final class DHTRunner {
         var config = dht_runner_config()
         dht_runner_config_default(&config)
         config.dht_config.node_config.network = settings.network
+        if let id = settings.nodeID, id.count == DHTKey.length {
+            withUnsafeMutableBytes(of: &config.dht_config.node_config.node_id.d) { $0.copyBytes(from: id) }
+        }
         config.threaded = true
         config.log = false
         let code = dht_runner_run_config(runner, settings.port, &config)

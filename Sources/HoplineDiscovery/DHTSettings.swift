@@ -13,6 +13,9 @@ public struct DHTSettings: Sendable, Equatable {
     public var port: UInt16
     /// Nodes to join through (`[dht] bootstrap`, `--dht-bootstrap`); empty: the DHT is not used.
     public var bootstrap: [DHTBootstrapNode]
+    /// The runner's own DHT node ID (20 bytes); nil: a random one. A node that comes back with the ID it had
+    /// takes its old place in others' routing tables instead of leaving a departed entry behind.
+    public var nodeID: [UInt8]?
 
     public init(network: UInt32 = Self.defaultNetwork, port: UInt16 = 0, bootstrap: [DHTBootstrapNode] = []) {
         self.network = network
