@@ -16,6 +16,10 @@ public struct RecordVerifier: Sendable {
     }
 
     private var newest: [Seen: (sequence: UInt64, signature: [UInt8])] = [:]
+    /// Nodes whose newest sequence is remembered, at most: identities cost nothing, so a flood of records from
+    /// fresh ones must not grow memory without bound. Beyond it the memory starts over (a record that is
+    /// older than one forgotten is then believed again until its own expiry, which still holds).
+    public static let maximumTracked = 4096
     /// Rejected values by reason.
     public private(set) var rejections: [RecordRejection: Int] = [:]
     /// Values accepted.
@@ -117,6 +121,7 @@ public struct RecordVerifier: Sendable {
             if record.sequence < seen.sequence { return .failure(.replayed) }
             if record.sequence == seen.sequence, record.signature != seen.signature { return .failure(.replayed) }
         }
+        if newest.count >= Self.maximumTracked, newest[key] == nil { newest.removeAll(keepingCapacity: true) }
         newest[key] = (record.sequence, record.signature)
         return .success(record)
     }

@@ -50,7 +50,10 @@ final class DiscoveryClient {
     private var introductionListen: Int?
     private var answerListens: [Int: (callee: NodeID, session: UInt32, opened: ClockInstant)] = [:]
     private var punches = PunchSchedule()
-    private var handledIntroductions: Set<String> = []
+    /// Requests already acted on (caller and session), with when: forgotten once older than any request can
+    /// be valid (its 30 s lifetime plus the verifier's 60 s of allowed skew), so the set stays bounded.
+    private var handledIntroductions: [String: ClockInstant] = [:]
+    static let handledMemoryNanoseconds: Int64 = 90_000_000_000
     private var introductionWindow: (start: ClockInstant, count: Int)
     /// Requests acted on, and those ignored (busy, not allowed, over the rate).
     private(set) var introductionsHandled = 0
@@ -214,7 +217,12 @@ final class DiscoveryClient {
             return
         }
         let caller = record.nodeID
-        guard handledIntroductions.insert("\(caller.compactString)/\(introduction.session)").inserted else { return }
+        let key = "\(caller.compactString)/\(introduction.session)"
+        guard handledIntroductions[key] == nil else { return }
+        handledIntroductions[key] = now
+        if handledIntroductions.count > 1024 {
+            handledIntroductions = handledIntroductions.filter { now.nanoseconds - $0.value.nanoseconds < Self.handledMemoryNanoseconds }
+        }
         if now.milliseconds(since: introductionWindow.start) >= 1000 { introductionWindow = (now, 0) }
         guard accepts(caller), !isBusy(), introductionWindow.count < Self.introductionsPerSecond else {
             introductionsIgnored += 1
