@@ -5,7 +5,7 @@ import Foundation
 /// 1. A 50-node OpenDHT network in this process (one runner and UDP port each, on loopback), every node's
 ///    signed presence published; then `--lookups` resolutions of a random node ID from a random node, one
 ///    at a time: p50/p95/max until the newest verified record is in hand and OpenDHT's lookup is done.
-/// 2. The DHT's own traffic while idle: loopback bytes and packets per node per minute over `--idle-seconds`
+/// 2. The DHT's own traffic while idle: loopback bytes and packets per node per minute over `--idle-seconds` (in four windows)
 ///    (only inside a private network namespace, where loopback carries nothing else: `--private-netns`).
 /// 3. `hopline call` to first audio played (wall clock from spawning the caller to its "first audio played"
 ///    line), direct and relayed, each with its baseline in the same run: the same call to `NODE-ID@HOST:PORT`
@@ -36,7 +36,7 @@ struct DHTBench: ParsableCommand {
     var lookups = 500
 
     @Option(name: .customLong("idle-seconds"), help: "How long the idle traffic is measured.")
-    var idleSeconds = 60.0
+    var idleSeconds = 120.0
 
     @Option(help: "Calls per kind (direct/relayed, DHT/baseline).")
     var calls = 5

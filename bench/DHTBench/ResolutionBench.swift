@@ -10,7 +10,10 @@ struct ResolutionBench {
     struct Result {
         var times: [Double]
         var failures: Int
+        var failureNotes: [String]
+        var putRetries: Int
         var idleSeconds: Double
+        var idleWindows: [(bytes: Double, packets: Double)] = []
         var idleBytes: Double
         var idlePackets: Double
 
@@ -24,11 +27,14 @@ struct ResolutionBench {
                 String(format: "| max | %.1f ms | | |", top),
                 "| failed (no verified record) | \(failures) | 0 | \(failures == 0 ? "PASS" : "FAIL") |", "",
             ]
+            if putRetries > 0 { lines += ["presence puts OpenDHT reported failed and were put again: \(putRetries)", ""] }
+            if !failureNotes.isEmpty { lines += ["failed lookups: " + failureNotes.joined(separator: "; "), ""] }
             if privateNetns, idleSeconds > 0 {
                 lines += [
                     "## DHT traffic while idle (loopback of a private network namespace)", "",
                     String(format: "%.0f s idle: %.0f bytes and %.1f packets per node per minute (%.1f bit/s per node)",
-                        idleSeconds, idleBytes, idlePackets, idleBytes * 8 / 60), "",
+                        idleSeconds, idleBytes, idlePackets, idleBytes * 8 / 60),
+                    "per quarter (bytes/node/min): " + idleWindows.map { String(format: "%.0f", $0.bytes) }.joined(separator: ", "), "",
                 ]
             } else {
                 lines += ["DHT idle traffic: not measured (needs a private network namespace: `make bench-dht` runs one as root)", ""]
@@ -38,6 +44,7 @@ struct ResolutionBench {
     }
 
     func run(lookups: Int, idleSeconds: Double) throws -> Result {
+        var putRetries = 0
         let first = try DHTRunner(settings: DHTSettings())
         let bootstrap = DHTBootstrapNode(host: "127.0.0.1", port: first.boundPort)
         var runners = [first]
@@ -49,27 +56,40 @@ struct ResolutionBench {
         defer { for runner in runners { runner.shutdown() } }
         let identities = (0..<nodes).map { _ in NodeIdentity.generate() }
         let now = WallClock.milliseconds()
-        var puts: [Int] = []
-        for (index, runner) in runners.enumerated() {
+        // Publish all at once; a put OpenDHT reports failed (a runner that did not yet know enough nodes) is
+        // put again, up to three times.
+        var records: [[UInt8]] = []
+        for (index, _) in runners.enumerated() {
             let body = PresenceRecord(candidates: [Candidate(kind: .host, address: try PeerAddress(parsing: "127.0.0.1:\(20_000 + index)"))]).body()
-            let record = try DiscoveryRecord.signed(
+            records.append(try DiscoveryRecord.signed(
                 kind: .presence, by: identities[index], sequence: now, issuedMilliseconds: now,
-                lifetimeMilliseconds: PresenceRecord.lifetimeMilliseconds, body: body)
-            puts.append(try runner.put(record.serialized(), at: .presence(of: identities[index].nodeID)))
+                lifetimeMilliseconds: PresenceRecord.lifetimeMilliseconds, body: body).serialized())
         }
-        for (runner, operation) in zip(runners, puts) {
-            var done = false
-            let deadline = DispatchTime.now() + 10
-            while !done, DispatchTime.now() < deadline {
-                for event in runner.events.waitAndDrain(timeoutNanoseconds: 100_000_000) {
-                    if case .done(operation, _) = event { done = true }
+        var pending = Array(runners.indices)
+        for _ in 0..<3 where !pending.isEmpty {
+            var operations: [Int: Int] = [:]
+            for index in pending { operations[index] = try runners[index].put(records[index], at: .presence(of: identities[index].nodeID)) }
+            var failed: [Int] = []
+            for index in pending {
+                guard let operation = operations[index] else { continue }
+                var outcome: Bool?
+                let deadline = DispatchTime.now() + 10
+                while outcome == nil, DispatchTime.now() < deadline {
+                    for event in runners[index].events.waitAndDrain(timeoutNanoseconds: 100_000_000) {
+                        if case .done(operation, let ok) = event { outcome = ok }
+                    }
                 }
+                if outcome != true { failed.append(index) }
             }
+            putRetries += failed.count
+            pending = failed
         }
+        guard pending.isEmpty else { throw BenchFailure("\(pending.count) presence records could not be stored") }
         // Let the network settle (routing tables fill) before measuring.
         Thread.sleep(forTimeInterval: 2)
         var times: [Double] = []
         var failures = 0
+        var failureNotes: [String] = []
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<lookups {
             let from = Int.random(in: 0..<nodes, using: &generator)
@@ -81,18 +101,30 @@ struct ResolutionBench {
             var verifier = RecordVerifier()
             let record = verifier.newest(of: found.values, kind: .presence, about: target, nowMilliseconds: WallClock.milliseconds())
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            if record == nil || !found.done { failures += 1 } else { times.append(elapsed) }
+            if record == nil || !found.done {
+                failures += 1
+                failureNotes.append(String(format: "%@ after %.0f ms: %d value(s)", found.done ? "done" : "not done", elapsed, found.values.count))
+            } else {
+                times.append(elapsed)
+            }
         }
-        var result = Result(times: times, failures: failures, idleSeconds: 0, idleBytes: 0, idlePackets: 0)
+        var result = Result(
+            times: times, failures: failures, failureNotes: failureNotes, putRetries: putRetries, idleSeconds: 0, idleBytes: 0,
+            idlePackets: 0)
         if idleSeconds > 0 {
-            for runner in runners { _ = runner.events.drain() }
-            let before = Self.loopbackCounters()
-            Thread.sleep(forTimeInterval: idleSeconds)
-            let after = Self.loopbackCounters()
-            let perNodeMinute = 60 / idleSeconds / Double(nodes)
+            // Four equal windows: OpenDHT's maintenance (pings, bucket refreshes, search expiry) comes in bursts.
+            let window = idleSeconds / 4
+            for _ in 0..<4 {
+                for runner in runners { _ = runner.events.drain() }
+                let before = Self.loopbackCounters()
+                Thread.sleep(forTimeInterval: window)
+                let after = Self.loopbackCounters()
+                let perNodeMinute = 60 / window / Double(nodes)
+                result.idleWindows.append((Double(after.bytes - before.bytes) * perNodeMinute, Double(after.packets - before.packets) * perNodeMinute))
+            }
             result.idleSeconds = idleSeconds
-            result.idleBytes = Double(after.bytes - before.bytes) * perNodeMinute
-            result.idlePackets = Double(after.packets - before.packets) * perNodeMinute
+            result.idleBytes = result.idleWindows.map(\.bytes).reduce(0, +) / 4
+            result.idlePackets = result.idleWindows.map(\.packets).reduce(0, +) / 4
         }
         return result
     }
