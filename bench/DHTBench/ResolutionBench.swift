@@ -13,7 +13,8 @@ struct ResolutionBench {
         var failureNotes: [String]
         var putRetries: Int
         var idleSeconds: Double
-        var idleWindows: [(bytes: Double, packets: Double)] = []
+        var idleBeforeLookups: [(bytes: Double, packets: Double)] = []
+        var idleAfterLookups: [(bytes: Double, packets: Double)] = []
         var idleBytes: Double
         var idlePackets: Double
 
@@ -29,12 +30,18 @@ struct ResolutionBench {
             ]
             if putRetries > 0 { lines += ["presence puts OpenDHT reported failed and were put again: \(putRetries)", ""] }
             if !failureNotes.isEmpty { lines += ["failed lookups: " + failureNotes.joined(separator: "; "), ""] }
-            if privateNetns, idleSeconds > 0 {
+            if privateNetns, !idleBeforeLookups.isEmpty {
+                func row(_ name: String, _ windows: [(bytes: Double, packets: Double)]) -> String {
+                    let bytes = windows.map(\.bytes).reduce(0, +) / Double(max(1, windows.count))
+                    let packets = windows.map(\.packets).reduce(0, +) / Double(max(1, windows.count))
+                    return String(format: "| %@ | %.0f | %.1f | %.2f | %@ |", name, bytes, packets, bytes * 8 / 60 / 1000,
+                        windows.map { String(format: "%.0f", $0.bytes) }.joined(separator: ", "))
+                }
                 lines += [
-                    "## DHT traffic while idle (loopback of a private network namespace)", "",
-                    String(format: "%.0f s idle: %.0f bytes and %.1f packets per node per minute (%.1f bit/s per node)",
-                        idleSeconds, idleBytes, idlePackets, idleBytes * 8 / 60),
-                    "per quarter (bytes/node/min): " + idleWindows.map { String(format: "%.0f", $0.bytes) }.joined(separator: ", "), "",
+                    "## DHT traffic while idle, per node per minute (loopback of a private network namespace; IP bytes)", "",
+                    "| when | bytes | packets | kbit/s | bytes in each half |", "|---|---:|---:|---:|---|",
+                    row("after publishing, before any lookup", idleBeforeLookups),
+                    row("right after the \(times.count + failures) lookups", idleAfterLookups), "",
                 ]
             } else {
                 lines += ["DHT idle traffic: not measured (needs a private network namespace: `make bench-dht` runs one as root)", ""]
@@ -87,6 +94,7 @@ struct ResolutionBench {
         guard pending.isEmpty else { throw BenchFailure("\(pending.count) presence records could not be stored") }
         // Let the network settle (routing tables fill) before measuring.
         Thread.sleep(forTimeInterval: 2)
+        let idleBefore = idleSeconds > 0 ? measureIdle(runners, seconds: idleSeconds / 2) : []
         var times: [Double] = []
         var failures = 0
         var failureNotes: [String] = []
@@ -111,22 +119,23 @@ struct ResolutionBench {
         var result = Result(
             times: times, failures: failures, failureNotes: failureNotes, putRetries: putRetries, idleSeconds: 0, idleBytes: 0,
             idlePackets: 0)
-        if idleSeconds > 0 {
-            // Four equal windows: OpenDHT's maintenance (pings, bucket refreshes, search expiry) comes in bursts.
-            let window = idleSeconds / 4
-            for _ in 0..<4 {
-                for runner in runners { _ = runner.events.drain() }
-                let before = Self.loopbackCounters()
-                Thread.sleep(forTimeInterval: window)
-                let after = Self.loopbackCounters()
-                let perNodeMinute = 60 / window / Double(nodes)
-                result.idleWindows.append((Double(after.bytes - before.bytes) * perNodeMinute, Double(after.packets - before.packets) * perNodeMinute))
-            }
-            result.idleSeconds = idleSeconds
-            result.idleBytes = result.idleWindows.map(\.bytes).reduce(0, +) / 4
-            result.idlePackets = result.idleWindows.map(\.packets).reduce(0, +) / 4
-        }
+        result.idleBeforeLookups = idleBefore
+        if idleSeconds > 0 { result.idleAfterLookups = measureIdle(runners, seconds: idleSeconds / 2) }
         return result
+    }
+
+    /// Loopback traffic per node per minute over `seconds`, in two windows (OpenDHT's maintenance comes in bursts).
+    private func measureIdle(_ runners: [DHTRunner], seconds: Double) -> [(bytes: Double, packets: Double)] {
+        var windows: [(bytes: Double, packets: Double)] = []
+        for _ in 0..<2 {
+            for runner in runners { _ = runner.events.drain() }
+            let before = Self.loopbackCounters()
+            Thread.sleep(forTimeInterval: seconds / 2)
+            let after = Self.loopbackCounters()
+            let perNodeMinute = 60 / (seconds / 2) / Double(nodes)
+            windows.append((Double(after.bytes - before.bytes) * perNodeMinute, Double(after.packets - before.packets) * perNodeMinute))
+        }
+        return windows
     }
 
     /// Bytes and packets sent on loopback (every datagram between two local runners is sent once).
