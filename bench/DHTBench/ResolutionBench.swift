@@ -12,11 +12,8 @@ struct ResolutionBench {
         var failures: Int
         var failureNotes: [String]
         var putRetries: Int
-        var idleSeconds: Double
         var idleBeforeLookups: [(bytes: Double, packets: Double)] = []
         var idleAfterLookups: [(bytes: Double, packets: Double)] = []
-        var idleBytes: Double
-        var idlePackets: Double
 
         func lines(privateNetns: Bool) -> [String] {
             let (p50, p95, top) = percentiles(times)
@@ -117,8 +114,7 @@ struct ResolutionBench {
             }
         }
         var result = Result(
-            times: times, failures: failures, failureNotes: failureNotes, putRetries: putRetries, idleSeconds: 0, idleBytes: 0,
-            idlePackets: 0)
+            times: times, failures: failures, failureNotes: failureNotes, putRetries: putRetries)
         result.idleBeforeLookups = idleBefore
         if idleSeconds > 0 { result.idleAfterLookups = measureIdle(runners, seconds: idleSeconds / 2) }
         return result
