@@ -48,6 +48,11 @@ final class DHTCLITests: CLITestCase {
         XCTAssertTrue(status.stdout.contains("relays       0 in the directory"), status.stdout)
         XCTAssertTrue(status.stdout.contains("seen at      127.0.0.1\n"), status.stdout)
         XCTAssertTrue(status.stdout.contains("peers known  "), status.stdout)
+        // Without an identity file it checks nothing about a node, and creates none.
+        let anonymous = try TestSupport.runHopline(["dht", "status", "--identity", path("none.id"), "--dht-bootstrap", bootstrap])
+        XCTAssertEqual(anonymous.status, 0, anonymous.stderr)
+        XCTAssertTrue(anonymous.stdout.contains("this node    no identity at \(path("none.id"))"), anonymous.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("none.id")))
 
         let call = try TestSupport.runHopline([
             "call", id, "--dht-bootstrap", bootstrap, "--identity", path("a.id"), "--no-microphone", "--no-speaker",

@@ -32,8 +32,14 @@ extension Hopline.DHT {
 
         func run() throws {
             let settings = try dht.required(configured: config.load().dht, command: "hopline dht status")
-            let node: NodeIdentity
-            do { node = try IdentityStore.loadOrCreate(path: identity).0 } catch { throw CLIError("\(error)") }
+            // Only an existing identity is checked: a status command must not create one as a side effect.
+            let store = IdentityStore(path: identity)
+            let node: NodeIdentity?
+            if FileManager.default.fileExists(atPath: store.path) {
+                do { node = try store.load() } catch { throw CLIError("\(error)") }
+            } else {
+                node = nil
+            }
             let (runner, answers) = try startCommandRunner(settings)
             defer { runner.shutdown() }
             print("network      \(settings.network)")
@@ -41,22 +47,17 @@ extension Hopline.DHT {
                 print("bootstrap    \(bootstrap): " + (milliseconds.map { String(format: "answered in %.0f ms", $0) } ?? "no answer within 3 s"))
             }
             guard answers.contains(where: { $0.1 != nil }) else { throw CLIError("no DHT bootstrap node answered") }
-            let keys: [DHTKey] = [.presence(of: node.nodeID), .relayDirectory]
+            let keys: [DHTKey] = (node.map { [.presence(of: $0.nodeID)] } ?? []) + [.relayDirectory]
             let found: (values: [DHTKey: [[UInt8]]], unfinished: Set<DHTKey>)
             do { found = try runner.getMany(keys, timeoutSeconds: 5) } catch { throw CLIError("\(error)") }
             let publicAddresses = runner.publicAddresses()
             print("seen at      " + (publicAddresses.isEmpty ? "unknown (no peer reported it yet)" : publicAddresses.compactMap(\.socketAddress.ipAddress).joined(separator: ", ")))
             var verifier = RecordVerifier()
             let now = WallClock.milliseconds()
-            let presenceValues = found.values[.presence(of: node.nodeID)] ?? []
-            if let record = verifier.newest(of: presenceValues, kind: .presence, about: node.nodeID, nowMilliseconds: now),
-                let presence = try? PresenceRecord(body: record.body)
-            {
-                print(String(format: "this node    %@ is findable: record %.1f s old, ", node.nodeID.abbreviated,
-                    Double(Int64(now) - Int64(record.issuedMilliseconds)) / 1000)
-                    + presence.candidates.map(\.description).joined(separator: ", "))
+            if let node {
+                reportPresence(of: node, values: found.values[.presence(of: node.nodeID)] ?? [], verifier: &verifier, now: now)
             } else {
-                print("this node    \(node.nodeID.abbreviated) has no valid presence record (is `hopline listen --dht-bootstrap ...` running with this identity?)")
+                print("this node    no identity at \(store.path) (give --identity PATH to check a node's presence)")
             }
             let directory = verifier.newestPerNode(of: found.values[.relayDirectory] ?? [], kind: .relay, nowMilliseconds: now)
             let relays = directory.compactMap { try? RelayAnnouncement(body: $0.body) }
@@ -73,6 +74,18 @@ extension Hopline.DHT {
             print("values       \(storedValues) read, \(verifier.accepted) verified"
                 + (rejected.isEmpty ? "" : ", rejected: \(rejected.joined(separator: ", "))")
                 + (found.unfinished.isEmpty ? "" : "; \(found.unfinished.count) lookup(s) unfinished after 5 s"))
+        }
+
+        private func reportPresence(of node: NodeIdentity, values: [[UInt8]], verifier: inout RecordVerifier, now: UInt64) {
+            if let record = verifier.newest(of: values, kind: .presence, about: node.nodeID, nowMilliseconds: now),
+                let presence = try? PresenceRecord(body: record.body)
+            {
+                print(String(format: "this node    %@ is findable: record %.1f s old, ", node.nodeID.abbreviated,
+                    Double(Int64(now) - Int64(record.issuedMilliseconds)) / 1000)
+                    + presence.candidates.map(\.description).joined(separator: ", "))
+            } else {
+                print("this node    \(node.nodeID.abbreviated) has no valid presence record (is `hopline listen --dht-bootstrap ...` running with this identity?)")
+            }
         }
     }
 }
