@@ -127,7 +127,7 @@ bench-flood: deps-bench check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
 	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5
 
-# ~10 minutes after the build: 15 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
+# ~11 minutes after the build: 16 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
 # noise" for a subset. The first build takes ~12 minutes on 2 cores (every dependency with ASan and coverage).
 fuzz: deps-build check-swift
 	SWIFT=$(SWIFT) Fuzz/fuzz.sh
