@@ -140,8 +140,11 @@ extension Hopline.Relay {
             } else {
                 throw CLIError("the relay listens on \(relayAddress) and this machine has no non-loopback IPv4 address to announce; give --dht-announce HOST:PORT")
             }
+            // A DHT node ID derived from the identity: a restarted relay takes its old place in the routing tables.
+            var dht = settings
+            dht.nodeID = DHTKey(label: "hopline dht node v1 relay", subject: identity.nodeID.publicKey).bytes
             let runner: DHTRunner
-            do { runner = try DHTRunner(settings: settings) } catch { throw CLIError("\(error)") }
+            do { runner = try DHTRunner(settings: dht) } catch { throw CLIError("\(error)") }
             for node in settings.bootstrap {
                 let answered = runner.bootstrapAndWait(node, timeoutSeconds: 3) == true
                 emit("DHT: bootstrap node \(node) " + (answered ? "answered" : "did not answer within 3 s (OpenDHT keeps retrying)"))
