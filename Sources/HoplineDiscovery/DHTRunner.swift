@@ -185,6 +185,11 @@ public final class DHTRunner {
         return ResolvedAddress(storage: storage, length: length)
     }
 
+    /// A NUL-terminated C string buffer as text.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private static func peerAddress(_ address: UnsafeMutablePointer<sockaddr>) -> PeerAddress? {
         var host = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(address.pointee.sa_family) {
@@ -192,13 +197,13 @@ public final class DHTRunner {
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
                 var raw = v4.pointee.sin_addr
                 guard inet_ntop(AF_INET, &raw, &host, socklen_t(host.count)) != nil else { return nil }
-                return try? PeerAddress(parsing: "\(String(cString: host)):\(UInt16(bigEndian: v4.pointee.sin_port))")
+                return try? PeerAddress(parsing: "\(Self.text(host)):\(UInt16(bigEndian: v4.pointee.sin_port))")
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                 var raw = v6.pointee.sin6_addr
                 guard inet_ntop(AF_INET6, &raw, &host, socklen_t(host.count)) != nil else { return nil }
-                return try? PeerAddress(parsing: "[\(String(cString: host))]:\(UInt16(bigEndian: v6.pointee.sin6_port))")
+                return try? PeerAddress(parsing: "[\(Self.text(host))]:\(UInt16(bigEndian: v6.pointee.sin6_port))")
             }
         default:
             return nil

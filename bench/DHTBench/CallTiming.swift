@@ -26,12 +26,11 @@ final class CallTiming {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
+        for path in [log, log + ".out"] {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw BenchFailure("cannot create \(path)") }
+        }
         process.standardError = FileHandle(forWritingAtPath: log)
-        process.standardOutput = FileHandle(forWritingAtPath: log + ".out") ?? {
-            FileManager.default.createFile(atPath: log + ".out", contents: nil)
-            return FileHandle(forWritingAtPath: log + ".out")
-        }()
+        process.standardOutput = FileHandle(forWritingAtPath: log + ".out")
         process.standardInput = FileHandle.nullDevice
         try process.run()
         children.append(process)
