@@ -9,15 +9,16 @@
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
 #   make bench-echo     echo cancellation on the headless live path: ERLE, and PESQ-WB of the near end in double talk
 #   make live-drift     a 5-minute live call whose speaker delay and measured clock drift must stay flat
+#   make bench-dht      discovery on OpenDHT: resolving a node ID in a 50-node network, idle DHT traffic, call to first audio
 #   make fuzz   libFuzzer + ASan on every parser of untrusted bytes, FUZZ_SECONDS per target (README.md, "Fuzzing")
 
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmarks need.
-BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev libwebrtc-audio-processing-dev
+BUILD_PACKAGES := pkg-config libopus-dev portaudio19-dev libspeexdsp-dev libsrtp2-dev libwebrtc-audio-processing-dev libopendht-c-dev
 # The live-audio tests run PortAudio against a private PulseAudio null-sink daemon; the call tests build network
 # namespaces (iproute2) with NAT routers (nftables). See shared/TESTING.md.
-TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2 nftables conntrack
+TEST_PACKAGES := $(BUILD_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins iproute2 nftables conntrack dhtnode
 # The benchmark's Python packages (numpy, scipy, pesq) go into a venv for BENCH_PYTHON, so the same steps work
 # for a pyenv/python.org Python and for Debian's (which refuses a bare `pip install`): python3-venv makes the
 # venv, python3-dev builds pesq's C extension. Debian's python3-numpy/-scipy would only serve /usr/bin/python3.
@@ -43,11 +44,16 @@ RELAY_CFLAGS := -O2 -Wall -Wextra
 FAILOVER_PACKAGES := $(BENCH_PACKAGES) gcc libc6-dev libssl-dev util-linux iproute2 nftables
 FAILOVER_SCRATCH ?= .build-failover
 FAILOVER_ARGS ?=
+# bench-dht: dhtnode (the bootstrap node), util-linux (unshare: a private network namespace whose loopback carries
+# only the benchmark, for the idle-traffic count), iproute2, and nftables (drops the direct path for relayed calls).
+DHT_PACKAGES := $(BUILD_PACKAGES) dhtnode util-linux iproute2 nftables
+DHT_SCRATCH ?= .build-dht
+DHT_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak fuzz \
-	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean \
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-dht bench-venv soak fuzz \
+	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover deps-dht check-swift clean \
 	bench-echo live-drift
 
 demo: deps-build check-swift
@@ -106,6 +112,19 @@ bench-failover: deps-failover check-swift bench-venv
 	$(BENCH_VENV)/bin/python bench/relay_failover.py --hopline $(FAILOVER_SCRATCH)/release/hopline \
 		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
 
+# Discovery on OpenDHT (bench/README.md, "make bench-dht"): about 2 minutes after the build. As root it runs in a
+# private network namespace (idle traffic and relayed calls); otherwise those two parts are skipped with a note.
+bench-dht: deps-dht check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(DHT_SCRATCH)
+	$(SWIFT) build -c release --product hopline-dht-bench --scratch-path $(DHT_SCRATCH)
+	@mkdir -p bench/out
+	@if [ "$$(id -u)" = 0 ]; then \
+		unshare -n sh -c 'ip link set lo up && exec $(DHT_SCRATCH)/release/hopline-dht-bench --hopline $(DHT_SCRATCH)/release/hopline \
+			--sample $(DEMO_INPUT) --out bench/out --private-netns $(DHT_ARGS)'; \
+	else \
+		$(DHT_SCRATCH)/release/hopline-dht-bench --hopline $(DHT_SCRATCH)/release/hopline --sample $(DEMO_INPUT) --out bench/out $(DHT_ARGS); \
+	fi
+
 # The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood"), from
 # one source, 64 and 1000; FLOOD_BASELINE=path/to/another/hopline measures that build in the same run (ratios).
 bench-flood: deps-bench check-swift
@@ -113,7 +132,7 @@ bench-flood: deps-bench check-swift
 	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5 \
 		$(if $(FLOOD_BASELINE),--baseline $(FLOOD_BASELINE))
 
-# ~10 minutes after the build: 15 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
+# ~11 minutes after the build: 16 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
 # noise" for a subset. The first build takes ~12 minutes on 2 cores (every dependency with ASan and coverage).
 fuzz: deps-build check-swift
 	SWIFT=$(SWIFT) Fuzz/fuzz.sh
@@ -152,6 +171,9 @@ deps-relay:
 	@scripts/ensure-debian-packages.sh $(RELAY_PACKAGES)
 deps-failover:
 	@scripts/ensure-debian-packages.sh $(FAILOVER_PACKAGES)
+
+deps-dht:
+	@scripts/ensure-debian-packages.sh $(DHT_PACKAGES)
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Hopline needs Swift 6: https://www.swift.org/install/linux/)" >&2; exit 1; }

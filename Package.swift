@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "hopline", targets: ["hopline"]),
         .executable(name: "hopline-bench", targets: ["hopline-bench"]),
+        .executable(name: "hopline-dht-bench", targets: ["hopline-dht-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -39,6 +40,10 @@ let package = Package(
         .target(
             name: "CHoplineAPM", dependencies: ["CWebRTCAudioProcessing"],
             cxxSettings: [.define("WEBRTC_POSIX"), .define("WEBRTC_AUDIO_PROCESSING_ONLY_BUILD")]),
+        .systemLibrary(name: "COpenDHT", pkgConfig: "opendht-c", providers: [.apt(["libopendht-c-dev"])]),
+        // The routing-table and store figures OpenDHT's C API lacks (two C functions over dht::DhtRunner).
+        .target(
+            name: "COpenDHTStats", dependencies: ["COpenDHT"], linkerSettings: [.linkedLibrary("opendht")]),
         // sendmmsg(2), which Glibc's Swift module hides: one C function for the relay's batched sends.
         .target(name: "CSocketBatch"),
 
@@ -81,10 +86,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "HoplineMedia", dependencies: ["HoplineCore", "HoplineCodec"], swiftSettings: strict),
+        // Serverless discovery on OpenDHT: the runner (the only importer of COpenDHT) and the signed records
+        // (presence, introductions, relay announcements). The node uses it; it never uses the node.
+        .target(
+            name: "HoplineDiscovery",
+            dependencies: [
+                "HoplineCore", "HoplineNet", "COpenDHT", "COpenDHTStats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "HoplineNode",
             dependencies: [
-                "HoplineCore", "HoplineCodec", "HoplineAudio", "HoplineNet", "HoplineMedia",
+                "HoplineCore", "HoplineCodec", "HoplineAudio", "HoplineNet", "HoplineMedia", "HoplineDiscovery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -93,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "hopline",
             dependencies: [
-                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineRelay",
+                "HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineRelay", "HoplineDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,6 +122,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/HoplineBench",
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "hopline-dht-bench",
+            dependencies: [
+                "HoplineDiscovery", "HoplineNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/DHTBench",
             swiftSettings: strict
         ),
 
@@ -132,13 +158,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "HoplineDiscoveryTests",
+            dependencies: [
+                "HoplineDiscovery", "HoplineNet", "HoplineCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HoplineMediaTests", dependencies: ["HoplineMedia", "HoplineCodec", "HoplineCore"], swiftSettings: strict),
         .testTarget(
             name: "HoplineNodeTests",
-            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec", "HoplineRelay"],
+            dependencies: ["HoplineNode", "HoplineAudio", "HoplineCore", "HoplineNet", "HoplineCodec", "HoplineRelay", "HoplineDiscovery"],
             swiftSettings: strict
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )
 
 // libFuzzer targets (`make fuzz`, README.md, "Fuzzing"): one executable, `hopline-fuzz`, that fuzzes the parser named by
@@ -149,7 +184,7 @@ if Context.environment["HOPLINE_FUZZ"] == "1" {
         .executableTarget(
             name: "hopline-fuzz",
             dependencies: [
-                "HoplineCore", "HoplineNet", "HoplineAudio", "HoplineNode", "HoplineRelay",
+                "HoplineCore", "HoplineNet", "HoplineAudio", "HoplineNode", "HoplineRelay", "HoplineDiscovery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

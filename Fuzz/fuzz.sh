@@ -2,7 +2,7 @@
 # `make fuzz`: builds hopline-fuzz with libFuzzer + AddressSanitizer, runs every target for FUZZ_SECONDS on a
 # working copy of its committed seed corpus, and prints a table (executions, exec/s, findings, corpus size).
 # Exits non-zero if any target crashed, hung, ran out of memory or broke an invariant. See README.md, "Fuzzing".
-#   FUZZ_SECONDS   seconds per target (default 80: 15 targets, two at a time, about 10 minutes)
+#   FUZZ_SECONDS   seconds per target (default 80: 16 targets, two at a time, about 11 minutes)
 #   FUZZ_TARGETS   space-separated subset (default: every folder in Fuzz/corpus)
 #   FUZZ_JOBS      targets run at once (default 2, one per core)
 #   FUZZ_RSS_MB    libFuzzer -rss_limit_mb (default 2048)

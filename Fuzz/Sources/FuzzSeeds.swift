@@ -25,6 +25,7 @@ enum FuzzSeeds {
             ("rtp", rtp()), ("rtcp", rtcp()), ("control", control()), ("signal", signals().map { $0.serialized() }),
             ("offer", offer()), ("relay", relay()), ("relay-engine", relayEngine()), ("noise", noise()), ("sealed", sealed()), ("srtp", srtp()),
             ("wav", wav()), ("config", config()), ("contacts", contacts()), ("impairment", impairment()), ("text", text()),
+            ("dht", dht()),
         ]
     }
 

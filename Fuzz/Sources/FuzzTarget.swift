@@ -13,7 +13,7 @@ struct FuzzTarget: Sendable {
 
     /// Every target, in the order `make fuzz` runs them.
     static let all: [FuzzTarget] = [
-        rtp, rtcp, control, signal, offer, relay, relayEngine, noise, sealed, srtp, wav, config, contacts, impairment, text,
+        rtp, rtcp, control, signal, offer, relay, relayEngine, noise, sealed, srtp, wav, config, contacts, impairment, text, dht,
     ]
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HoplineAudio
 import HoplineCodec
+import HoplineDiscovery
 import HoplineNet
 
 /// Hopline's settings, read from a TOML file (`config/hopline.toml` documents every key); command-line
@@ -30,6 +31,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
     public var relay: RelaySettings
     /// Relays a caller or callee may use when no direct path works (`[relay] candidates`, HOST:PORT each).
     public var relayCandidates: [PeerAddress]
+    /// How this node joins the DHT (`[dht]`: network, port, bootstrap).
+    public var dht: DHTSettings
 
     public init(
         codec: OpusSettings = OpusSettings(),
@@ -42,7 +45,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
         answerTimeoutSeconds: Double = 5,
         rekey: RekeyPolicy = RekeyPolicy(),
         relay: RelaySettings = RelaySettings(),
-        relayCandidates: [PeerAddress] = []
+        relayCandidates: [PeerAddress] = [],
+        dht: DHTSettings = DHTSettings()
     ) {
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode
@@ -55,6 +59,7 @@ public struct HoplineConfiguration: Sendable, Equatable {
         self.rekey = rekey
         self.relay = relay
         self.relayCandidates = relayCandidates
+        self.dht = dht
     }
 
     /// `hopline listen`'s default socket: every IPv4 interface, port 4730.
@@ -172,7 +177,8 @@ public struct HoplineConfiguration: Sendable, Equatable {
             }
         }
         try parseRelay(reader, path: path, into: &configuration)
-        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call", "relay"])
+        try parseDHT(reader, path: path, into: &configuration)
+        try reader.rejectUnknownSections(known: ["codec", "jitter_buffer", "audio", "network", "call", "relay", "dht"])
         return configuration
     }
 }

@@ -11,6 +11,6 @@ struct Hopline: ParsableCommand {
             sends a WAV file through a complete call pipeline on this machine and prints a report.
             """,
         version: "0.1.0",
-        subcommands: [Loopback.self, Devices.self, Id.self, Impair.self, Listen.self, Call.self, Relay.self]
+        subcommands: [Loopback.self, Devices.self, Id.self, Impair.self, Listen.self, Call.self, Relay.self, Lookup.self, DHT.self]
     )
 }

@@ -12,6 +12,7 @@ public enum CallError: Error, Equatable, CustomStringConvertible {
     case rendezvousUnreachable(String, seconds: Double)
     case notRegistered(nodeID: String, rendezvous: String)
     case identityUnreachable(String, seconds: Double)
+    case notInDHT(nodeID: String, reason: String)
     case setupFailed(String)
 
     public var description: String {
@@ -32,6 +33,8 @@ public enum CallError: Error, Equatable, CustomStringConvertible {
             return "\(nodeID) is not registered at rendezvous \(rendezvous) (is it listening with --rendezvous \(rendezvous)?)"
         case .identityUnreachable(let address, let seconds):
             return "no node answered at \(address) within \(Int(seconds)) s (is `hopline listen` running there?)"
+        case .notInDHT(let nodeID, let reason):
+            return "\(nodeID) was not found in the DHT: \(reason) (is it listening with a --dht-bootstrap of the same network?)"
         case .setupFailed(let text): return text
         }
     }

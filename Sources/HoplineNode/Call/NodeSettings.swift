@@ -1,5 +1,6 @@
 import HoplineAudio
 import HoplineCodec
+import HoplineDiscovery
 import HoplineNet
 
 /// Everything a node needs to listen for or place calls, built by the CLI from flags over the
@@ -46,6 +47,8 @@ public struct NodeSettings: Sendable {
     public var ringTimeoutSeconds: Double
     /// When a call rotates its keys (`[call] rekey_after_s`, `rekey_after_packets`).
     public var rekey: RekeyPolicy
+    /// How the node joins the DHT (`[dht]`, `--dht-bootstrap`); without a bootstrap node it does not.
+    public var dht = DHTSettings()
 
     public init(
         bind: PeerAddress, codec: OpusSettings = OpusSettings(),

@@ -1,9 +1,11 @@
 import HoplineCore
 import HoplineNet
 
-/// The steps before a call: the callee's node ID (asked of a bare address), relay sessions (probe every
-/// candidate relay, allocate on the best two), and the addresses to try (pinned, given, or from the
-/// rendezvous, which also introduces this node and its relay sessions to the callee); then the call starts.
+/// The steps before a call: the callee's node ID (asked of a bare address), its presence and the relay
+/// directory from the DHT (a node ID without a rendezvous, `CallPlacement+DHT`), relay sessions (probe every
+/// candidate relay, allocate on the best two), and the addresses to try (pinned, given, from the rendezvous,
+/// which also introduces this node and its relay sessions to the callee, or from the DHT, where this node
+/// puts its own introduction); then the call starts.
 ///
 /// Each step waits for answers through `wait(seconds, ready)`, which keeps the node serving datagrams:
 /// `NodeRuntime` runs its socket loop there, tests run a virtual network.
@@ -13,8 +15,19 @@ extension NodeCore {
     /// Prepares and starts a call to `target`; the call then runs in `calls`.
     func placeCall(_ target: CallTarget, wait: Wait) throws {
         let peer = try peerID(of: target, wait: wait)
-        let relayLinks = openRelaySessions(callee: peer, wait: wait)
-        let addresses = try directAddresses(of: target, relayLinks: relayLinks, wait: wait)
+        var found: DHTFindings?
+        if case .node(let id) = target, environment.settings.rendezvous == nil, discovery != nil {
+            found = try discover(id, wait: wait)
+        }
+        // Relays named by hand come first; without any, the DHT's relay directory supplies candidates.
+        let relayCandidates = environment.settings.relays.isEmpty ? (found?.relays ?? []) : environment.settings.relays
+        let relayLinks = openRelaySessions(callee: peer, candidates: relayCandidates, wait: wait)
+        let addresses: [PeerAddress]
+        if let found {
+            addresses = try introduce(to: peer, found: found, relayLinks: relayLinks)
+        } else {
+            addresses = try directAddresses(of: target, relayLinks: relayLinks, wait: wait)
+        }
         try calls.startCall(
             to: peer, label: "\(target)", targets: addresses.map { .direct($0) }, relayLinks: relayLinks,
             now: environment.now())
@@ -66,13 +79,12 @@ extension NodeCore {
 
     /// With candidate relays: probes each (RTT, load), allocates a session on the best two (active and
     /// standby), and returns their links. Relays that do not answer or refuse are skipped with a note.
-    private func openRelaySessions(callee: NodeID, wait: Wait) -> [Int] {
-        let settings = environment.settings
-        guard !settings.relays.isEmpty else { return [] }
-        let session = UInt32.random(in: 1 ... .max)
+    private func openRelaySessions(callee: NodeID, candidates: [PeerAddress], wait: Wait) -> [Int] {
+        guard !candidates.isEmpty else { return [] }
+        let session = calls.pendingSession ?? UInt32.random(in: 1 ... .max)
         calls.pendingSession = session
         var probes: [Int] = []
-        for relay in settings.relays { probes.append(relays.probe(relay, callSession: session, now: environment.now())) }
+        for relay in candidates { probes.append(relays.probe(relay, callSession: session, now: environment.now())) }
         _ = wait(1.2) { relays.settled(callSession: session) }
         let answered = probes.compactMap { relays.link($0) }.filter { $0.state == .probed }
         for link in probes.compactMap({ relays.link($0) }) where link.state != .probed {
@@ -108,6 +120,17 @@ extension NodeCore {
         return joined
     }
 
+    /// This node's candidates for an introduction: host ones (and the DHT's server-reflexive guess), and a
+    /// relayed one, with its token, per relay session.
+    func ownCandidates(relayLinks: [Int]) -> [Candidate] {
+        var candidates = discovery?.currentCandidates() ?? HostCandidates.gather(local: environment.transport.localAddress)
+        for id in relayLinks {
+            guard let link = relays.link(id), let token = link.token else { continue }
+            candidates.append(Candidate(kind: .relayed, address: link.relay, relayToken: token.bytes))
+        }
+        return candidates
+    }
+
     /// The addresses to try directly: the pinned or given one, or what the rendezvous says (which also
     /// introduces this node, with its relay sessions, to the callee).
     private func directAddresses(of target: CallTarget, relayLinks: [Int], wait: Wait) throws -> [PeerAddress] {
@@ -117,13 +140,10 @@ extension NodeCore {
         case .node(let id):
             guard let rendezvous = environment.settings.rendezvous else {
                 throw CallError.invalidArgument(
-                    "calling \(id.abbreviated) by node ID needs --rendezvous HOST:PORT (or NODE-ID@HOST:PORT)")
+                    "calling \(id.abbreviated) by node ID needs --dht-bootstrap HOST:PORT or --rendezvous HOST:PORT "
+                        + "(or NODE-ID@HOST:PORT)")
             }
-            var candidates = HostCandidates.gather(local: environment.transport.localAddress)
-            for id in relayLinks {
-                guard let link = relays.link(id), let token = link.token else { continue }
-                candidates.append(Candidate(kind: .relayed, address: link.relay, relayToken: token.bytes))
-            }
+            let candidates = ownCandidates(relayLinks: relayLinks)
             let session = calls.pendingSession ?? UInt32.random(in: 1 ... .max)
             calls.pendingSession = session
             // The rendezvous serves a lookup only with its cookie (proof that this address asked): the first

@@ -4,8 +4,8 @@ import NIOPosix
 
 /// The node's host candidates: its bound address, or, when bound to the wildcard (0.0.0.0), every
 /// non-loopback IPv4 interface address with the socket's port.
-enum HostCandidates {
-    static func gather(local: PeerAddress) -> [Candidate] {
+public enum HostCandidates {
+    public static func gather(local: PeerAddress) -> [Candidate] {
         guard local.socketAddress.ipAddress == "0.0.0.0" else { return [Candidate(kind: .host, address: local)] }
         var list: [Candidate] = []
         let devices = (try? System.enumerateDevices()) ?? []

@@ -1,4 +1,5 @@
 import HoplineCore
+import HoplineDiscovery
 import HoplineNet
 
 /// A whole node without its socket and thread: the services that share one UDP port (address responder,
@@ -14,6 +15,8 @@ final class NodeCore {
     let relays: RelayLinks
     let calls: CallEngine
     private(set) var registration: RegistrationClient?
+    /// This node in the DHT, when bootstrapped (`attachDiscovery`).
+    private(set) var discovery: DiscoveryClient?
     /// Responses (bind, identity, lookup, check) to requests the node is waiting for, by transaction.
     var pendingResponses: [[UInt8]: ControlPacket?] = [:]
 
@@ -29,7 +32,29 @@ final class NodeCore {
     func register(at rendezvous: PeerAddress) {
         let client = RegistrationClient(environment: environment, relays: relays, rendezvous: rendezvous)
         registration = client
-        calls.onHandshakeArrived = { [weak client] session in client?.stopPunching(session: session) }
+        wirePunchStops()
+    }
+
+    /// Joins the DHT through `runner`; `publish` (listeners): publish presence and answer connection requests.
+    func attachDiscovery(runner: DHTRunner, publish: Bool) {
+        let client = DiscoveryClient(runner: runner, environment: environment, relays: relays)
+        discovery = client
+        client.accepts = { [weak calls] caller in
+            guard let policy = calls?.listenPolicy else { return true }
+            return policy.acceptFrom.isEmpty || policy.acceptFrom.contains(caller)
+        }
+        client.isBusy = { [weak calls] in calls?.call.map { $0.phase != .ended } ?? false }
+        client.onAnswer = { [weak self] callee, answer in self?.answerArrived(from: callee, answer) }
+        wirePunchStops()
+        client.start(publish: publish)
+    }
+
+    /// A handshake that arrives ends the punching for its session, whoever introduced it.
+    private func wirePunchStops() {
+        calls.onHandshakeArrived = { [weak registration, weak discovery] session in
+            registration?.stopPunching(session: session)
+            discovery?.stopPunching(session: session)
+        }
     }
 
     // MARK: inbound
@@ -120,12 +145,14 @@ final class NodeCore {
         relays.leaveOrphans(keeping: calls.call?.session ?? calls.pendingSession, now: now)
         calls.tick(now: now)
         registration?.tick(now: now)
+        discovery?.tick(now: now)
     }
 
     func nextDeadline(now: ClockInstant) -> ClockInstant {
         var deadline = calls.nextDeadline(now: now)
         if let relayDeadline = relays.nextDeadline { deadline = min(deadline, relayDeadline) }
         if let registration { deadline = min(deadline, registration.nextDeadline) }
+        if let discovery { deadline = min(deadline, discovery.nextDeadline) }
         return max(deadline, now)
     }
 }

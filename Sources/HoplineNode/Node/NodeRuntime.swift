@@ -1,6 +1,7 @@
 import Foundation
 import HoplineAudio
 import HoplineCore
+import HoplineDiscovery
 import HoplineMedia
 import HoplineNet
 import NIOPosix
@@ -22,6 +23,9 @@ public final class NodeRuntime {
     private let stop: StopSignal
     private let core: NodeCore
     private let status: StatusReporter
+    /// The node's OpenDHT runner, when `settings.dht` names a bootstrap node (started by `listen` or `call`);
+    /// shut down when the node stops.
+    private var dhtRunner: DHTRunner?
 
     /// Binds the socket. `log` gets one line per event (ringing, connected, path changes, ended, warnings).
     public init(
@@ -65,6 +69,7 @@ public final class NodeRuntime {
     }
 
     deinit {
+        dhtRunner?.shutdown()
         socket.close()
         try? group.syncShutdownGracefully()
     }
@@ -82,6 +87,14 @@ public final class NodeRuntime {
         if !policy.autoAnswer { calls.prompt = TerminalPrompt() }
         environment.event("listening on \(socket.localAddress) as \(identity.nodeID)")
         if let rendezvous = settings.rendezvous { core.register(at: rendezvous) }
+        if let runner = try startDHT(role: "listen") {
+            core.attachDiscovery(runner: runner, publish: true)
+        } else {
+            environment.event(
+                "DHT: no bootstrap node ([dht] bootstrap or --dht-bootstrap): discovery is off; callers need this "
+                    + "node's address or a rendezvous")
+        }
+        defer { dhtRunner?.shutdown() }
         run { [stop] in
             guard stop.caught != nil else { return false }
             if let call = calls.call, call.phase != .ended, call.phase != .closing { calls.hangUp(call, reason: .interrupted) }
@@ -91,6 +104,8 @@ public final class NodeRuntime {
 
     /// Places one call and returns when it ends; throws `CallError` when it could not be made or failed.
     public func call(_ target: CallTarget) throws {
+        if let runner = try startDHT(role: "call") { core.attachDiscovery(runner: runner, publish: false) }
+        defer { dhtRunner?.shutdown() }
         try core.placeCall(target) { seconds, ready in wait(seconds: seconds, until: ready) }
         let calls = core.calls
         var outcome: CallError?
@@ -104,6 +119,21 @@ public final class NodeRuntime {
             return false
         }
         if let outcome { throw outcome }
+    }
+
+    /// Starts the DHT runner when a bootstrap node is configured. Its DHT node ID is derived from this node's
+    /// identity and `role`, so a node that restarts (or a caller placing call after call) takes its old place
+    /// in others' routing tables instead of leaving departed entries that lookups must time out.
+    private func startDHT(role: String) throws -> DHTRunner? {
+        guard settings.dht.enabled else { return nil }
+        var dht = settings.dht
+        dht.nodeID = DHTKey(label: "hopline dht node v1 " + role, subject: identity.nodeID.publicKey).bytes
+        do {
+            dhtRunner = try DHTRunner(settings: dht)
+        } catch {
+            throw CallError.setupFailed("DHT: \(error)")
+        }
+        return dhtRunner
     }
 
     /// The node's loop: wait for datagrams or the next deadline, handle both, until `done` says so.

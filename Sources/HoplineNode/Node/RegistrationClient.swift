@@ -15,7 +15,7 @@ final class RegistrationClient {
     private(set) var confirmed = false
     private var lastTimestamp: UInt64 = 0
     private(set) var reflexive: PeerAddress?
-    private var punches: [Punch] = []
+    private var punches = PunchSchedule()
 
     init(environment: NodeEnvironment, relays: RelayLinks, rendezvous: PeerAddress) {
         self.environment = environment
@@ -56,11 +56,11 @@ final class RegistrationClient {
     }
 
     var nextDeadline: ClockInstant {
-        punches.map(\.next).reduce(nextSend, min)
+        min(nextSend, punches.nextDeadline ?? nextSend)
     }
 
     /// A handshake for an introduced session arrived: its path is open, stop punching for it.
-    func stopPunching(session: UInt32) { punches.removeAll { $0.session == session } }
+    func stopPunching(session: UInt32) { punches.stop(session: session) }
 
     private func confirmed(timestamp: UInt64, observed: PeerAddress, from source: PeerAddress) {
         guard source == rendezvous, timestamp == lastTimestamp else { return }
@@ -72,50 +72,25 @@ final class RegistrationClient {
         reflexive = observed
     }
 
-    /// Checks toward one address the rendezvous vouches for (the lookup's source, proven by its cookie).
-    static let provenPunches = 10
-    /// Checks toward an address the caller only claims (a host candidate): few, so a lookup that names a
-    /// victim's address makes this node send it less than the lookup itself weighed.
-    static let claimedPunches = 2
-    /// Distinct addresses punched for one introduction, at most.
-    static let maximumPunchTargets = 8
-
     /// Punches toward the direct candidates (paced 100 ms apart per address, capped); joins each relayed one
     /// (the caller's relay sessions).
     private func introduced(session: UInt32, candidates: [Candidate]) {
         environment.event("rendezvous introduces a caller with candidates \(candidates.map { "\($0)" }.joined(separator: ", "))")
-        punches.removeAll()
+        punches.reset()
         let now = environment.now()
         for candidate in candidates {
             if candidate.kind == .relayed {
                 guard let bytes = candidate.relayToken, let token = try? RelayToken(parsing: bytes) else { continue }
                 relays.join(candidate.address, token: token, side: .callee, callSession: session, now: now)
-            } else if !punches.contains(where: { $0.target == candidate.address }), punches.count < Self.maximumPunchTargets {
-                let tries = candidate.kind == .serverReflexive ? Self.provenPunches : Self.claimedPunches
-                punches.append(Punch(session: session, target: candidate.address, triesLeft: tries, next: now))
+            } else {
+                let tries = candidate.kind == .serverReflexive ? PunchSchedule.provenTries : PunchSchedule.claimedTries
+                punches.add(session: session, target: candidate.address, tries: tries, now: now)
             }
         }
         tickPunches(now: now)
     }
 
     private func tickPunches(now: ClockInstant) {
-        guard !punches.isEmpty else { return }
-        for index in punches.indices where punches[index].next <= now && punches[index].triesLeft > 0 {
-            let punch = punches[index]
-            environment.send(
-                ControlPacket.connectivityCheck(transaction: NodeEnvironment.newTransaction(), session: punch.session)
-                    .serialized(), to: punch.target)
-            punches[index].triesLeft -= 1
-            punches[index].next = now.advanced(byNanoseconds: 100_000_000)
-        }
-        punches.removeAll { $0.triesLeft == 0 }
+        punches.tick(now: now) { bytes, target in environment.send(bytes, to: target) }
     }
-}
-
-/// A connectivity check still to send toward one of a caller's candidates.
-struct Punch {
-    var session: UInt32
-    var target: PeerAddress
-    var triesLeft: Int
-    var next: ClockInstant
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HoplineAudio
+import HoplineDiscovery
 import HoplineNet
 import HoplineNode
 
@@ -13,6 +14,9 @@ struct NodeNetworkOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Identity file (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
     var identity: String?
+
+    @OptionGroup
+    var dht: DHTOptions
 
     func validate() throws {
         if let bind { _ = try parse(bind, flag: "--bind") }
@@ -49,6 +53,9 @@ struct NodeNetworkOptions: ParsableArguments {
     }
 
     private func parse(_ text: String, flag: String) throws -> PeerAddress { try parseAddress(text, flag: flag) }
+
+    /// `[dht]` with `--dht-bootstrap` on top.
+    func dhtSettings(configured: DHTSettings) throws -> DHTSettings { try dht.settings(configured: configured) }
 }
 
 /// Parses a `HOST:PORT` flag value; the error names the flag.
@@ -163,5 +170,6 @@ extension NodeSettings {
         if media.noEchoCancel { voiceProcessing.echoCancellation = false }
         if media.noiseSuppression { voiceProcessing.noiseSuppression = true }
         if media.autoGain { voiceProcessing.autoGain = true }
+        dht = try network.dhtSettings(configured: configuration.dht)
     }
 }

@@ -8,8 +8,10 @@ extension Hopline {
         static let configuration = CommandConfiguration(
             abstract: "Call a contact, a node ID, NODE-ID@HOST:PORT or HOST:PORT.",
             discussion: """
-                NAME is looked up in the contacts file. A bare NODE-ID is found through --rendezvous (both sides \
-                then punch through their NATs). NODE-ID@HOST:PORT calls that address and proves it is that node. \
+                NAME is looked up in the contacts file. A bare NODE-ID is found in the DHT with --dht-bootstrap \
+                (its signed presence record; a sealed connection request makes the callee punch toward this node, \
+                and volunteer relays come from the DHT's directory) or through --rendezvous (both sides then punch \
+                through their NATs). NODE-ID@HOST:PORT calls that address and proves it is that node. \
                 A bare HOST:PORT first asks the node there for its ID and trusts it on first use (with a \
                 warning). With --relay (or [relay] candidates) the call opens sessions on the two best relays: \
                 one carries the call when no direct path works, the other stands by to take over if that path \

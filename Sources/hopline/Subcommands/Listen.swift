@@ -10,7 +10,9 @@ extension Hopline {
             discussion: """
                 Incoming calls ring and ask y/n on the terminal (no terminal: rejected) unless --auto-answer. \
                 A second caller while in a call hears busy. With --rendezvous the node registers there (signed) \
-                and keeps its NAT mapping open, so `hopline call NODE-ID --rendezvous HOST:PORT` finds it. \
+                and keeps its NAT mapping open, so `hopline call NODE-ID --rendezvous HOST:PORT` finds it. With \
+                --dht-bootstrap it publishes its signed presence in the DHT and answers connection requests there, \
+                so `hopline call NODE-ID --dht-bootstrap HOST:PORT` finds it with no rendezvous. \
                 Without --play the microphone is sent; without --record the speaker plays. Ctrl-C hangs up \
                 and stops.
                 """)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import HoplineDiscovery
 import HoplineNet
 import HoplineNode
 import HoplineRelay
@@ -30,12 +31,24 @@ extension Hopline.Relay {
         @Option(help: ArgumentHelp("Identity file: the node ID the relay answers as a rendezvous (default: $XDG_CONFIG_HOME/hopline/identity).", valueName: "path"))
         var identity: String?
 
+        @OptionGroup(title: "DHT")
+        var dht: DHTOptions
+
+        @Option(name: .customLong("dht-announce"), help: ArgumentHelp("The address to announce in the DHT's relay directory (default: the --listen address, or this machine's first non-loopback IPv4 address with its port when --listen is a wildcard).", valueName: "host:port"))
+        var dhtAnnounce: String?
+
         @OptionGroup
         var config: ConfigOption
 
+        func validate() throws {
+            if let dhtAnnounce { _ = try parseAddress(dhtAnnounce, flag: "--dht-announce") }
+        }
+
         func run() throws {
             let stop = StopSignals()  // before any thread starts, so every thread inherits the blocked mask
-            let settings = try relay.settings(config.load().relay)
+            let configuration = try config.load()
+            let settings = try relay.settings(configuration.relay)
+            let dhtSettings = try dht.settings(configured: configuration.dht)
             // Every relay is also a rendezvous node: bind, identity and rendezvous packets on its port get
             // the answers any node gives.
             let nodeIdentity: NodeIdentity
@@ -60,6 +73,18 @@ extension Hopline.Relay {
             emit("relay listening on \(running.server.localAddress) (\(settings.summary))")
             emit("rendezvous on the same port as \(nodeIdentity.nodeID)")
             if let endpoint = running.endpoint { emit("metrics at http://\(endpoint.localAddress)/metrics") }
+            let announcer = try startAnnouncing(dhtSettings, identity: nodeIdentity, relayAddress: running.server.localAddress)
+            defer { announcer?.runner.shutdown() }
+            func announce(draining: Bool) {
+                guard let announcer else { return }
+                if let note = announcer.announcer.tick(
+                    nowMilliseconds: WallClock.milliseconds(), capacity: settings.maxSessions,
+                    sessions: running.server.statistics.sessionsActive, draining: draining)
+                {
+                    emit("DHT: \(note)")
+                }
+            }
+            announce(draining: false)
 
             let start = DispatchTime.now()
             let showStatus = !noStatus && isatty(STDOUT_FILENO) == 1
@@ -68,6 +93,7 @@ extension Hopline.Relay {
             var caught: String?
             while caught == nil {
                 caught = stop.wait(until: nextStatus)
+                announce(draining: false)
                 if caught == nil, showStatus {
                     let now = running.server.statistics
                     emit(Self.statusLine(now, previous: previous, capacity: settings.maxSessions, elapsed: elapsed(since: start)))
@@ -78,6 +104,7 @@ extension Hopline.Relay {
             let active = running.server.statistics.sessionsActive
             emit("\(caught ?? "stop"): draining \(active) session(s) (up to \(settings.drainTimeoutSeconds) s)")
             running.server.beginDraining()
+            announce(draining: true)
             let deadline = DispatchTime.now() + settings.drainTimeoutSeconds
             var outcome = "drained"
             while running.server.statistics.sessionsActive > 0 {
@@ -97,6 +124,32 @@ extension Hopline.Relay {
                 + "\(final.sessionsCreated) session(s) created, \(final.totalDrops) dropped, \(final.totalRefusals) refused, "
                 + "\(final.rateLimitHits) rate-limited; as rendezvous \(served.registrations) registration(s), "
                 + "\(served.lookups) lookup(s)")
+        }
+
+        /// With a DHT bootstrap node: a runner that joins the DHT and a `RelayAnnouncer` for this relay's entry in
+        /// the relay directory (nil without one).
+        private func startAnnouncing(
+            _ settings: DHTSettings, identity: NodeIdentity, relayAddress: PeerAddress
+        ) throws -> (runner: DHTRunner, announcer: RelayAnnouncer)? {
+            guard settings.enabled else { return nil }
+            let address: PeerAddress
+            if let dhtAnnounce {
+                address = try parseAddress(dhtAnnounce, flag: "--dht-announce")
+            } else if let host = HostCandidates.gather(local: relayAddress).first?.address, host.socketAddress.ipAddress != "0.0.0.0" {
+                address = host
+            } else {
+                throw CLIError("the relay listens on \(relayAddress) and this machine has no non-loopback IPv4 address to announce; give --dht-announce HOST:PORT")
+            }
+            // A DHT node ID derived from the identity: a restarted relay takes its old place in the routing tables.
+            var dht = settings
+            dht.nodeID = DHTKey(label: "hopline dht node v1 relay", subject: identity.nodeID.publicKey).bytes
+            let runner: DHTRunner
+            do { runner = try DHTRunner(settings: dht) } catch { throw CLIError("\(error)") }
+            for node in settings.bootstrap {
+                let answered = runner.bootstrapAndWait(node, timeoutSeconds: 3) == true
+                emit("DHT: bootstrap node \(node) " + (answered ? "answered" : "did not answer within 3 s (OpenDHT keeps retrying)"))
+            }
+            return (runner, RelayAnnouncer(runner: runner, identity: identity, address: address))
         }
 
         static func statusLine(_ now: RelayStatistics, previous: RelayStatistics, capacity: Int, elapsed: String) -> String {
