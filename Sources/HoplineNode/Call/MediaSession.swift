@@ -35,6 +35,8 @@ public final class MediaSession {
     /// RTCP: when reports are due, what was sent and received (see `MediaSession+RTCP.swift`).
     var reports: CallReports
 
+    /// `reportIntervalMilliseconds`: RTCP reports every so often (0: none; the lab's `--rtcp-interval-ms`).
+    /// `keepsDelaySeries`: keep every played packet's buffer delay for percentiles (the lab's report).
     public init(
         settings: OpusSettings, jitterBuffer: any JitterBuffer, playoutPeriodMilliseconds: Int,
         cipher: any MediaCipher, source: any CallAudioSource, sinks: [any CallAudioSink], start: ClockInstant,
