@@ -5,6 +5,7 @@
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 #   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
 #   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
+#   make bench-lab-memory  peak RSS of `loopback --fast` on 1-, 10- and 60-minute inputs (streaming: flat)
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
 #   make fuzz   libFuzzer + ASan on every parser of untrusted bytes, FUZZ_SECONDS per target (README.md, "Fuzzing")
@@ -44,7 +45,8 @@ FAILOVER_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-venv soak fuzz \
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-lab-memory bench-venv \
+	soak fuzz \
 	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover check-swift clean
 
 demo: deps-build check-swift
@@ -102,6 +104,12 @@ bench-failover: deps-failover check-swift bench-venv
 	gcc $(RELAY_CFLAGS) -o bench/out/loadgen bench/relay/loadgen.c -lcrypto
 	$(BENCH_VENV)/bin/python bench/relay_failover.py --hopline $(FAILOVER_SCRATCH)/release/hopline \
 		--loadgen bench/out/loadgen --speech ../shared/speech --out bench/out $(FAILOVER_ARGS)
+
+# Peak RSS of `hopline loopback --fast` against input length (bench/README.md, "make bench-lab-memory").
+LAB_MEMORY_SCRATCH ?= .build-lab-memory
+bench-lab-memory: deps-build check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(LAB_MEMORY_SCRATCH)
+	python3 bench/lab_memory.py --hopline $(LAB_MEMORY_SCRATCH)/release/hopline --speech ../shared/speech
 
 # The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood").
 bench-flood: deps-bench check-swift
