@@ -73,7 +73,7 @@ def main():
     print(f"| input | WAV | peak RSS | x the {rows[0][0]:g}-minute run | wall |")
     print("| --- | --- | --- | --- | --- |")
     for minutes, size, rss, wall in rows:
-        print(f"| {minutes:g} min | {size:.1f} MB | {rss:.1f} MB | {rss / baseline:.2f} | {wall:.1f} s |")
+        print(f"| {minutes:g} min | {size:.1f} MB | {rss:.1f} MiB | {rss / baseline:.2f} | {wall:.1f} s |")
 
 
 if __name__ == "__main__":
