@@ -3,15 +3,13 @@
 /// call's `MediaSession` sends exactly the frames the input needs. A read failure is kept for the lab to
 /// throw (the session's capture path cannot).
 final class LabFrameSource: CallAudioSource {
-    let frameCount: Int
+    /// Frames to send (0 until the lab sets it: it depends on the session's encoder look-ahead).
+    var frameCount = 0
     private let input: LoopbackInput
     private(set) var framesTaken = 0
     private(set) var failure: (any Error)?
 
-    init(input: LoopbackInput, frameCount: Int) {
-        self.input = input
-        self.frameCount = frameCount
-    }
+    init(input: LoopbackInput) { self.input = input }
 
     var isClockPaced: Bool { true }
 

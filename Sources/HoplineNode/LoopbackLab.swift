@@ -76,11 +76,7 @@ public final class LoopbackLab {
         // microseconds through the loopback socket) is in the inbox when the period that can play it starts.
         let callerStart = origin.advanced(byNanoseconds: frameNanoseconds)
         let calleeStart = origin.advanced(byNanoseconds: 1_000_000 - chunkNanoseconds)
-        // The look-ahead depends only on the settings: a probe encoder tells it before the sessions exist.
-        let lookahead = try MediaSender(settings: options.codec, ssrc: 1, initialSequence: 0, initialTimestamp: 0).lookahead
-        let frameCount = (input.sampleCount + lookahead + options.codec.frameSamples - 1) / options.codec.frameSamples
-        let source = LabFrameSource(input: input, frameCount: frameCount)
-        let sink = LabAlignedSink(output: output, length: input.sampleCount, lookahead: lookahead)
+        let source = LabFrameSource(input: input)
         // The caller receives no media: its playout is only the session's idle rendering, to no sink.
         let caller = try MediaSession(
             settings: options.codec,
@@ -90,6 +86,10 @@ public final class LoopbackLab {
             playoutPeriodMilliseconds: options.playoutChunkMilliseconds, cipher: ciphers.caller, source: source,
             sinks: [], start: callerStart, sending: true,
             reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds)
+        let lookahead = caller.sender.lookahead
+        // The input, then enough frames to flush the encoder's look-ahead.
+        source.frameCount = (input.sampleCount + lookahead + options.codec.frameSamples - 1) / options.codec.frameSamples
+        let sink = LabAlignedSink(output: output, length: input.sampleCount, lookahead: lookahead)
         // The callee sends no media (a clock-paced source is not read while `sending` is false).
         let callee = try MediaSession(
             settings: options.codec,
@@ -97,10 +97,9 @@ public final class LoopbackLab {
                 mode: options.jitterBuffer, targetMilliseconds: options.jitterTargetMilliseconds,
                 playoutPeriodMilliseconds: options.playoutChunkMilliseconds, recordsTimeline: options.recordsTimeline),
             playoutPeriodMilliseconds: options.playoutChunkMilliseconds, cipher: ciphers.callee,
-            source: LabFrameSource(input: ArrayLoopbackInput([]), frameCount: 0), sinks: [sink], start: calleeStart,
+            source: LabFrameSource(input: ArrayLoopbackInput([])), sinks: [sink], start: calleeStart,
             sending: false, reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds, keepsDelaySeries: true)
         let initialTimestamp = caller.sender.nextTimestamp
-        precondition(caller.sender.lookahead == lookahead, "the encoder's look-ahead depends only on its settings")
 
         var latency = DelaySummary()
         let skew = 1 + (options.impairment?.skewPartsPerMillion ?? 0) / 1_000_000
