@@ -5,6 +5,7 @@
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 #   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
 #   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
+#   make bench-lab-memory  peak RSS of `loopback --fast` on 1-, 10- and 60-minute inputs (streaming: flat)
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
 #   make bench-echo     echo cancellation on the headless live path: ERLE, and PESQ-WB of the near end in double talk
@@ -52,9 +53,9 @@ DHT_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-dht bench-venv soak fuzz \
-	fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover deps-dht check-swift clean \
-	bench-echo live-drift
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-dht bench-lab-memory \
+	bench-venv soak fuzz fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover deps-dht \
+	check-swift clean bench-echo live-drift
 
 demo: deps-build check-swift
 	$(SWIFT) build -c release --product hopline
@@ -124,6 +125,12 @@ bench-dht: deps-dht check-swift
 	else \
 		$(DHT_SCRATCH)/release/hopline-dht-bench --hopline $(DHT_SCRATCH)/release/hopline --sample $(DEMO_INPUT) --out bench/out $(DHT_ARGS); \
 	fi
+
+# Peak RSS of `hopline loopback --fast` against input length (bench/README.md, "make bench-lab-memory").
+LAB_MEMORY_SCRATCH ?= .build-lab-memory
+bench-lab-memory: deps-build check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(LAB_MEMORY_SCRATCH)
+	python3 bench/lab_memory.py --hopline $(LAB_MEMORY_SCRATCH)/release/hopline --speech ../shared/speech
 
 # The listener's CPU per garbage handshake message under a 5,000/s flood (bench/README.md, "make bench-flood"), from
 # one source, 64 and 1000; FLOOD_BASELINE=path/to/another/hopline measures that build in the same run (ratios).

@@ -85,6 +85,12 @@ public final class Resampler {
         return output
     }
 
+    /// Drops the filter's delay from the start of the output (`speex_resampler_skip_zeros`): call before the
+    /// first `process`, as `resample` does, so output sample `j` sits at input time `j * inputRate / outputRate`.
+    public func skipZeros() throws(ResamplerError) {
+        try call("speex_resampler_skip_zeros") { speex_resampler_skip_zeros($0) }
+    }
+
     /// Resamples a whole clip to `rate`: exactly `round(n * rate / audio.sampleRate)` samples, with output
     /// sample `j` at input time `j * audio.sampleRate / rate` (no filter delay). Returns `audio` unchanged
     /// when the rates are equal.

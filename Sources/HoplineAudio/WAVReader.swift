@@ -78,7 +78,7 @@ public enum WAVReader {
         return bytes
     }
 
-    private static func checkRegularFile(mode: mode_t, path: String) throws(AudioFileError) {
+    static func checkRegularFile(mode: mode_t, path: String) throws(AudioFileError) {
         switch mode & S_IFMT {
         case S_IFREG: return
         case S_IFDIR: throw .isDirectory(path: path)
@@ -157,7 +157,7 @@ public enum WAVReader {
     }
 
     /// Validates the `fmt ` chunk (whose `size` bytes at `fmt` are known to be in the file).
-    private static func parseFormat(
+    static func parseFormat(
         _ bytes: [UInt8], fmt: Int, size: Int, path: String
     ) throws(AudioFileError) -> WAVFormat {
         guard size >= 16 else { throw .formatChunkTooShort(path: path, size: size, expected: 16) }
@@ -211,7 +211,7 @@ public enum WAVReader {
     }
 
     /// Mono samples from `byteCount` bytes of validated interleaved frames at `start` (in bounds).
-    private static func decodeSamples(
+    static func decodeSamples(
         _ bytes: [UInt8], start: Int, byteCount: Int, format: WAVFormat
     ) -> [Float] {
         let bytesPerSample = format.bitsPerSample / 8

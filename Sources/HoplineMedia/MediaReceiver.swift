@@ -29,6 +29,9 @@ public final class MediaReceiver {
     public private(set) var bufferDelay = DelaySummary()
     /// One entry per packet played, in order, when created with `recordsPlayout`.
     public private(set) var playoutLog: [PlayoutEvent] = []
+    /// Called with each packet as it starts playing (the loopback lab aligns and measures latency from it
+    /// as it goes, so nothing per packet is kept).
+    public var playoutObserver: ((PlayoutEvent) -> Void)?
 
     public init(
         jitterBuffer: any JitterBuffer, payloadType: UInt8 = RTPPacket.opusPayloadType, recordsPlayout: Bool = false,
@@ -141,11 +144,12 @@ public final class MediaReceiver {
             if keepsDelaySeries { bufferDelay.add(delay) }
             intervalDelaySum += delay
             intervalDelayCount += 1
-            if recordsPlayout {
-                playoutLog.append(
-                    PlayoutEvent(
-                        extendedTimestamp: buffered.extendedTimestamp, rtpTimestamp: buffered.packet.timestamp,
-                        arrival: buffered.arrival, playoutStart: playoutStart, outputSampleIndex: outputIndex))
+            if recordsPlayout || playoutObserver != nil {
+                let event = PlayoutEvent(
+                    extendedTimestamp: buffered.extendedTimestamp, rtpTimestamp: buffered.packet.timestamp,
+                    arrival: buffered.arrival, playoutStart: playoutStart, outputSampleIndex: outputIndex)
+                if recordsPlayout { playoutLog.append(event) }
+                playoutObserver?(event)
             }
         case .recoverFromFEC(let next, let samples):
             let length = min(samples, OpusDecoder.maxFrameSamples)

@@ -1,7 +1,7 @@
 import Foundation
 import HoplineAudio
 
-/// The `hopline loopback` job end to end: read a WAV file (any supported format, resampled to 48 kHz),
+/// The `hopline loopback` job end to end: stream a WAV file (any supported format, resampled to 48 kHz),
 /// send it through the loopback lab, resample the received audio to the input's rate (or `outputRate`) and
 /// write it atomically, so an interrupted run never leaves a half-written file.
 public struct LoopbackFileJob: Sendable {
@@ -22,22 +22,25 @@ public struct LoopbackFileJob: Sendable {
         if plotPath != nil { self.options.recordsTimeline = true }
     }
 
-    /// Reads the input first (so a bad file fails before any work), then runs; `progress` is called with
-    /// the input's duration once, then with the fraction done.
+    /// Opens the input first (so a bad file fails before any work), then streams it through the lab into
+    /// `outputPath.partial`, renamed into place at the end; `progress` is called with the input's duration
+    /// once, then with the fraction done. Memory does not grow with the file (see `LoopbackLab`).
     public func run(progress: ((_ audioSeconds: Double, _ fraction: Double) -> Void)? = nil) throws -> LoopbackReport {
         if let outputRate, !(8_000...48_000).contains(outputRate) {
             throw LoopbackError.invalidOption("output rate \(outputRate) Hz (expected 8000...48000)")
         }
-        let contents = try WAVReader.read(path: inputPath)
-        guard !contents.audio.samples.isEmpty else {
-            throw LoopbackError.invalidOption("input \(inputPath): the data chunk holds no samples")
-        }
-        let input = try Resampler.resample(contents.audio, to: 48_000)
+        let input = try WAVLoopbackInput(path: inputPath)
+        let duration = Double(input.sampleCount) / 48_000
         let lab = try LoopbackLab(options: options)
-        let outcome = try lab.run(input: input.samples) { fraction in progress?(input.duration, fraction) }
-        let received = try Resampler.resample(
-            PCMAudio(sampleRate: 48_000, samples: outcome.output), to: outputRate ?? contents.audio.sampleRate)
-        try WAVWriter.write(received, toPath: outputPath)
+        let output = try WAVLoopbackOutput(
+            path: outputPath, sampleRate: outputRate ?? input.fileSampleRate, inputCount: input.sampleCount)
+        let outcome: LoopbackOutcome
+        do {
+            outcome = try lab.run(input: input, output: output) { fraction in progress?(duration, fraction) }
+        } catch {
+            unlink(output.partialPath)
+            throw error
+        }
         if let plotPath {
             let title = "hopline loopback: \(inputPath), network \(options.impairment?.description ?? "clean")"
             let svg = TimelinePlot(title: title).svg(events: outcome.timeline, origin: outcome.origin)

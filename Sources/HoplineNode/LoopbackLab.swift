@@ -4,18 +4,25 @@ import HoplineMedia
 import HoplineNet
 import NIOPosix
 
-/// Runs a complete call pipeline inside one process: a sending node and a receiving node, each with its own
-/// real UDP socket on 127.0.0.1, the sender encoding 48 kHz input frame by frame into Opus/RTP and the
-/// receiver playing it out through its jitter buffer in 10 ms device periods. Between them, an optional
-/// impairment model decides each media packet's fate (loss, delay, duplication); RTCP sender and receiver
-/// reports travel alongside on a clean path and the sender adapts to them.
+/// Runs a complete call inside one process through the same media engine a call runs: two `MediaSession`s
+/// (Opus/RTP, SRTP keyed by a real Noise IK handshake between two throwaway identities, SRTCP sender and
+/// receiver reports with the sender's adaptation, jitter buffer and decoder), each with its own real UDP
+/// socket on 127.0.0.1. The caller sends the 48 kHz input frame by frame; the callee plays it out in device
+/// periods. Between them, an optional impairment model decides each media packet's fate (loss, delay,
+/// duplication); RTCP travels alongside on a clean path.
 ///
-/// One driver thread steps through the run's events in time order (`LabEvent`). In real-time pacing it
+/// One driver thread (`LabSession`) steps through the run's events in time order. In real-time pacing it
 /// sleeps until each event on the monotonic clock; in fast pacing a virtual clock jumps to it, and the
 /// driver waits for each datagram to come back through its socket before moving on, so the same input
 /// (and impairment seed) always gives the same output and report.
+///
+/// Input and output stream (`LoopbackInput`, `LoopbackOutput`): nothing kept grows with the input except
+/// the per-packet delays behind the report's percentiles (16 bytes a packet) and, with `recordsTimeline`,
+/// the jitter buffer's timeline.
 public final class LoopbackLab {
     public let options: LoopbackOptions
+    /// Tests look at the finished run's sessions and output sink here (the engine a call runs, bounded buffers).
+    var finishedRunObserver: ((LabSession, LabAlignedSink) -> Void)?
 
     public init(options: LoopbackOptions) throws {
         try options.codec.validate()
@@ -31,9 +38,20 @@ public final class LoopbackLab {
         self.options = options
     }
 
-    /// Sends `input` (48 kHz mono) through the pipeline. `progress` gets the fraction done, now and then.
+    /// Sends `input` (48 kHz mono) through the pipeline and returns the received audio in the outcome.
     public func run(input: [Float], progress: ((Double) -> Void)? = nil) throws -> LoopbackOutcome {
-        guard !input.isEmpty else { throw LoopbackError.emptyInput }
+        let output = ArrayLoopbackOutput()
+        var outcome = try run(input: ArrayLoopbackInput(input), output: output, progress: progress)
+        outcome.output = output.samples
+        return outcome
+    }
+
+    /// Streams `input` through the pipeline into `output` (exactly `input.sampleCount` samples, then
+    /// `finish()`); the outcome's `output` is empty. `progress` gets the fraction done, now and then.
+    public func run(
+        input: LoopbackInput, output: LoopbackOutput, progress: ((Double) -> Void)? = nil
+    ) throws -> LoopbackOutcome {
+        guard input.sampleCount > 0 else { throw LoopbackError.emptyInput }
         let clock: any MediaClock = options.pacing == .fast ? VirtualClock() : MonotonicClock()
         let wallClock = MonotonicClock()
         let wallStart = wallClock.now()
@@ -41,54 +59,82 @@ public final class LoopbackLab {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        let receiverInbox = DatagramInbox()
-        let senderInbox = DatagramInbox()
+        let calleeInbox = DatagramInbox()
+        let callerInbox = DatagramInbox()
         let loopback = try PeerAddress(parsing: "127.0.0.1:0")
-        let receiverSocket = try UDPTransport.bind(to: loopback, group: group, clock: clock) { receiverInbox.push($0) }
-        defer { receiverSocket.close() }
-        let senderSocket = try UDPTransport.bind(to: loopback, group: group, clock: clock) { senderInbox.push($0) }
-        defer { senderSocket.close() }
+        let calleeSocket = try UDPTransport.bind(to: loopback, group: group, clock: clock) { calleeInbox.push($0) }
+        defer { calleeSocket.close() }
+        let callerSocket = try UDPTransport.bind(to: loopback, group: group, clock: clock) { callerInbox.push($0) }
+        defer { callerSocket.close() }
 
-        var random = SystemRandomNumberGenerator()
-        let initialTimestamp = UInt32.random(in: .min ... .max, using: &random)
-        let sender = try MediaSender(
-            settings: options.codec, ssrc: UInt32.random(in: 1 ... .max, using: &random),
-            initialSequence: MediaSender.randomInitialSequence(using: &random), initialTimestamp: initialTimestamp)
-        let receiver = try MediaReceiver(
+        let origin = clock.now()
+        let ciphers = try LabKeys.ciphers()
+        let frameNanoseconds = Int64(options.codec.frameMilliseconds) * 1_000_000
+        let chunkNanoseconds = Int64(options.playoutChunkMilliseconds) * 1_000_000
+        // The caller's first frame goes out when it has been captured (one frame in); the callee's playout
+        // periods run 1 ms after capture boundaries, so a datagram sent on a frame boundary (tens of
+        // microseconds through the loopback socket) is in the inbox when the period that can play it starts.
+        let callerStart = origin.advanced(byNanoseconds: frameNanoseconds)
+        let calleeStart = origin.advanced(byNanoseconds: 1_000_000 - chunkNanoseconds)
+        let source = LabFrameSource(input: input)
+        // The caller receives no media: its playout is only the session's idle rendering, to no sink.
+        let caller = try MediaSession(
+            settings: options.codec,
+            jitterBuffer: JitterBufferChoice.make(
+                mode: options.jitterBuffer, targetMilliseconds: options.jitterTargetMilliseconds,
+                playoutPeriodMilliseconds: options.playoutChunkMilliseconds),
+            playoutPeriodMilliseconds: options.playoutChunkMilliseconds, cipher: ciphers.caller, source: source,
+            sinks: [], start: callerStart, sending: true,
+            reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds)
+        let lookahead = caller.sender.lookahead
+        // The input, then enough frames to flush the encoder's look-ahead.
+        source.frameCount = (input.sampleCount + lookahead + options.codec.frameSamples - 1) / options.codec.frameSamples
+        let sink = LabAlignedSink(output: output, length: input.sampleCount, lookahead: lookahead)
+        // The callee sends no media (a clock-paced source is not read while `sending` is false).
+        let callee = try MediaSession(
+            settings: options.codec,
             jitterBuffer: JitterBufferChoice.make(
                 mode: options.jitterBuffer, targetMilliseconds: options.jitterTargetMilliseconds,
                 playoutPeriodMilliseconds: options.playoutChunkMilliseconds, recordsTimeline: options.recordsTimeline),
-            recordsPlayout: true)
-        let frameCount = (input.count + sender.lookahead + options.codec.frameSamples - 1) / options.codec.frameSamples
+            playoutPeriodMilliseconds: options.playoutChunkMilliseconds, cipher: ciphers.callee,
+            source: LabFrameSource(input: ArrayLoopbackInput([])), sinks: [sink], start: calleeStart,
+            sending: false, reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds, keepsDelaySeries: true)
+        let initialTimestamp = caller.sender.nextTimestamp
+
+        var latency = DelaySummary()
+        let skew = 1 + (options.impairment?.skewPartsPerMillion ?? 0) / 1_000_000
+        callee.receiver.playoutObserver = { event in
+            // From the capture of the packet's first sample (on the sender's possibly skewed clock) to that
+            // sample leaving the decoder's look-ahead: frame + network + buffer + codec delay.
+            let inputIndex = Int64(event.rtpTimestamp &- initialTimestamp)
+            sink.align(inputStartInStream: event.outputSampleIndex - inputIndex)
+            let captured = origin.advanced(byNanoseconds: Int64(Double(inputIndex) * 1_000_000_000 / 48_000 * skew))
+            latency.add(event.playoutStart.milliseconds(since: captured) + Double(lookahead) / 48)
+        }
+        defer { callee.receiver.playoutObserver = nil }
 
         let session = LabSession(
-            options: options, clock: clock, input: input, frameCount: frameCount, sender: sender, receiver: receiver,
-            forward: LabLink(path: DirectPath(transport: senderSocket, remote: receiverSocket.localAddress), inbox: receiverInbox),
-            backward: LabLink(path: DirectPath(transport: receiverSocket, remote: senderSocket.localAddress), inbox: senderInbox),
-            reporterSSRC: UInt32.random(in: 1 ... .max, using: &random))
-        try session.run(until: { session in
-            guard let start = session.alignedStart(initialTimestamp: initialTimestamp) else { return false }
-            return start + Int64(sender.lookahead) + Int64(input.count) <= Int64(session.stream.count)
-        }, progress: progress)
+            options: options, clock: clock, origin: origin, caller: caller, callee: callee, source: source,
+            forward: LabLink(path: DirectPath(transport: callerSocket, remote: calleeSocket.localAddress), inbox: calleeInbox),
+            backward: LabLink(path: DirectPath(transport: calleeSocket, remote: callerSocket.localAddress), inbox: callerInbox))
+        try session.run(until: { sink.isComplete || sink.failure != nil }, progress: progress)
+        try sink.finish()
+        guard caller.protectFailures == 0, session.refused == 0 else {
+            throw LoopbackError.engineFailure(protectFailures: caller.protectFailures, refused: session.refused)
+        }
 
-        let output = LoopbackAlignment.output(
-            stream: session.stream, start: session.alignedStart(initialTimestamp: initialTimestamp),
-            lookahead: sender.lookahead, length: input.count)
+        finishedRunObserver?(session, sink)
         let report = LoopbackReportBuilder(options: options).report(
-            audioSamples: input.count, sender: sender, receiver: receiver,
-            latency: LoopbackAlignment.endToEndLatency(
-                receiver.playoutLog, initialTimestamp: initialTimestamp, origin: session.origin, lookahead: sender.lookahead,
-                senderClockSkewPPM: options.impairment?.skewPartsPerMillion ?? 0),
-            network: session.networkCounters,
+            audioSamples: input.sampleCount, sender: caller.sender, receiver: callee.receiver, latency: latency,
+            network: session.networkCounters, mediaBytesSent: session.mediaBytesSent, replayed: session.replayed,
             cpuSeconds: ProcessCPUTime.seconds() - cpuStart, wallSeconds: wallClock.now().seconds - wallStart.seconds)
         return LoopbackOutcome(
-            output: output, report: report, lookahead: sender.lookahead, timeline: receiver.jitterTimeline,
-            origin: session.origin)
+            output: [], report: report, lookahead: lookahead, timeline: callee.receiver.jitterTimeline, origin: origin)
     }
 }
 
-/// What a loopback run produced: the received audio on the input's timeline (48 kHz, same length), the
-/// report, and (when recorded) the jitter buffer's timeline for plotting.
+/// What a loopback run produced: the received audio on the input's timeline (48 kHz, same length; empty
+/// when the run streamed it to a `LoopbackOutput`), the report, and (when recorded) the jitter buffer's timeline for plotting.
 public struct LoopbackOutcome: Sendable {
     public var output: [Float]
     public var report: LoopbackReport
@@ -104,6 +150,8 @@ public enum LoopbackError: Error, Equatable, CustomStringConvertible {
     case emptyInput
     case invalidOption(String)
     case socketStalled(waitingFor: Int)
+    /// The media engine failed to protect outgoing packets or refused incoming ones (keys out of step).
+    case engineFailure(protectFailures: Int, refused: Int)
 
     public var description: String {
         switch self {
@@ -111,6 +159,8 @@ public enum LoopbackError: Error, Equatable, CustomStringConvertible {
         case .invalidOption(let what): return "invalid \(what)"
         case .socketStalled(let count):
             return "loopback socket stalled: \(count) datagram(s) did not come back within 10 s"
+        case .engineFailure(let protectFailures, let refused):
+            return "media engine failure: \(protectFailures) packet(s) could not be protected, \(refused) refused"
         }
     }
 }

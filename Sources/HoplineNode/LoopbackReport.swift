@@ -106,7 +106,8 @@ public struct LoopbackReport: Codable, Sendable, Equatable {
     public struct Bitrate: Codable, Sendable, Equatable {
         /// Opus payload only, kbit/s.
         public var payloadKbps: Double
-        /// With RTP, UDP and IPv4 headers (12 + 8 + 20 bytes per packet), kbit/s.
+        /// The SRTP datagrams as sent (RTP header 12 bytes, payload, SRTP tag 16 bytes) with UDP and IPv4
+        /// headers (8 + 20 bytes), kbit/s.
         public var onWireKbps: Double
     }
 

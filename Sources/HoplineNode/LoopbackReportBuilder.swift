@@ -7,7 +7,7 @@ struct LoopbackReportBuilder {
 
     func report(
         audioSamples: Int, sender: MediaSender, receiver: MediaReceiver, latency: DelaySummary,
-        network: LabNetworkCounters, cpuSeconds: Double, wallSeconds: Double
+        network: LabNetworkCounters, mediaBytesSent: Int, replayed: Int, cpuSeconds: Double, wallSeconds: Double
     ) -> LoopbackReport {
         let audioSeconds = Double(audioSamples) / 48_000
         let jitter = receiver.jitterStatistics
@@ -20,7 +20,8 @@ struct LoopbackReportBuilder {
         let frames = LoopbackReport.Frames(
             encoded: sent.framesEncoded, sent: sent.packetsSent, dtxSuppressed: sent.framesSuppressedByDTX,
             received: jitter.inserted, late: jitter.late, lost: max(0, receiver.reception.cumulativeLost),
-            duplicates: jitter.duplicates,
+            // SRTP's replay check drops most second copies before the jitter buffer sees them.
+            duplicates: jitter.duplicates + replayed,
             malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable,
             concealed: jitter.concealed + counters.fecUnavailable, comfortNoise: jitter.comfortNoise,
             decoded: counters.framesDecoded, fecRecovered: counters.framesRecoveredByFEC, merged: jitter.merged, accelerated: jitter.accelerated,
@@ -54,7 +55,8 @@ struct LoopbackReportBuilder {
                 finalBitrate: sender.adaptation.current.bitrate),
             bitrate: .init(
                 payloadKbps: Double(sent.payloadBytesSent) * 8 / audioSeconds / 1000,
-                onWireKbps: Double(sent.payloadBytesSent + sent.packetsSent * 40) * 8 / audioSeconds / 1000),
+                // The SRTP datagrams as sent (RTP header, payload, SRTP tag) plus IPv4 and UDP headers.
+                onWireKbps: Double(mediaBytesSent + sent.packetsSent * 28) * 8 / audioSeconds / 1000),
             cpu: .init(
                 cpuSeconds: cpuSeconds, wallSeconds: wallSeconds,
                 realTimeFactor: wallSeconds > 0 ? audioSeconds / wallSeconds : 0,

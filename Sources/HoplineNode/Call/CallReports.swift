@@ -12,16 +12,23 @@ struct CallReports {
     var counters = RTCPCounters()
     /// The latest report block the peer sent about our stream.
     var peerReport: RTCPPacket.ReportBlock?
+    /// Time between reports; 0 sends none (the lab's `--rtcp-interval-ms 0`).
+    let intervalNanoseconds: Int64
 
-    init(start: ClockInstant) {
-        nextReport = start.advanced(byNanoseconds: Self.firstReportNanoseconds)
+    /// Reports every `intervalNanoseconds` (the first after 250 ms, or one interval if that is shorter).
+    init(start: ClockInstant, intervalNanoseconds: Int64 = Self.intervalNanoseconds) {
+        self.intervalNanoseconds = intervalNanoseconds
+        nextReport =
+            intervalNanoseconds > 0
+            ? start.advanced(byNanoseconds: min(Self.firstReportNanoseconds, intervalNanoseconds))
+            : start.advanced(byNanoseconds: Int64.max / 4)
     }
 
     /// Whether reports are due at `now`; if so the schedule moves on by one interval.
     mutating func takeDue(now: ClockInstant) -> Bool {
-        guard now >= nextReport else { return false }
-        nextReport = nextReport.advanced(byNanoseconds: Self.intervalNanoseconds)
-        if nextReport <= now { nextReport = now.advanced(byNanoseconds: Self.intervalNanoseconds) }
+        guard intervalNanoseconds > 0, now >= nextReport else { return false }
+        nextReport = nextReport.advanced(byNanoseconds: intervalNanoseconds)
+        if nextReport <= now { nextReport = now.advanced(byNanoseconds: intervalNanoseconds) }
         return true
     }
 }

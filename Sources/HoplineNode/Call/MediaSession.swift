@@ -35,10 +35,12 @@ public final class MediaSession {
     /// RTCP: when reports are due, what was sent and received (see `MediaSession+RTCP.swift`).
     var reports: CallReports
 
+    /// `reportIntervalMilliseconds`: RTCP reports every so often (0: none; the lab's `--rtcp-interval-ms`).
+    /// `keepsDelaySeries`: keep every played packet's buffer delay for percentiles (the lab's report).
     public init(
         settings: OpusSettings, jitterBuffer: any JitterBuffer, playoutPeriodMilliseconds: Int,
         cipher: any MediaCipher, source: any CallAudioSource, sinks: [any CallAudioSink], start: ClockInstant,
-        sending: Bool
+        sending: Bool, reportIntervalMilliseconds: Int = 1_000, keepsDelaySeries: Bool = false
     ) throws {
         self.settings = settings
         self.cipher = cipher
@@ -51,8 +53,9 @@ public final class MediaSession {
             // Below 32768, so the first wrap comes minutes in (see SRTPSession's rollover hazard).
             initialSequence: UInt16.random(in: 0...32_767, using: &random),
             initialTimestamp: UInt32.random(in: .min ... .max, using: &random))
-        // A call can last for hours: no per-packet series, only what the status needs.
-        receiver = try MediaReceiver(jitterBuffer: jitterBuffer, keepsDelaySeries: false)
+        // A call can last for hours: no per-packet series, only what the status needs (the lab keeps the
+        // buffer delays for its report's percentiles: 8 bytes a packet).
+        receiver = try MediaReceiver(jitterBuffer: jitterBuffer, keepsDelaySeries: keepsDelaySeries)
         frameSamples = settings.frameSamples
         chunkSamples = playoutPeriodMilliseconds * 48
         frameNanoseconds = Int64(settings.frameMilliseconds) * 1_000_000
@@ -62,7 +65,7 @@ public final class MediaSession {
         // The first frame goes out at once (a file has it ready); playout starts on the next period.
         nextFrameDue = start
         nextChunkDue = start.advanced(byNanoseconds: chunkNanoseconds)
-        reports = CallReports(start: start)
+        reports = CallReports(start: start, intervalNanoseconds: Int64(reportIntervalMilliseconds) * 1_000_000)
     }
 
     /// Lets outgoing media flow from `now` on, the first frame at once.

@@ -10,9 +10,10 @@ extension Hopline {
         static let configuration = CommandConfiguration(
             abstract: "Send a WAV file through a full call pipeline over real UDP sockets on 127.0.0.1.",
             discussion: """
-                A sending and a receiving node run in this process, each with its own UDP socket. The input \
-                (PCM 8/16/24/32-bit or 32-bit float, mono or stereo, 8-48 kHz) is encoded with Opus, sent as \
-                RTP, played out through the jitter buffer, and written to --out with the same length. A report \
+                A sending and a receiving node run in this process, each with its own UDP socket and the same \
+                media engine as a call. The input (PCM 8/16/24/32-bit or 32-bit float, mono or stereo, 8-48 \
+                kHz) is streamed, encoded with Opus, sent as SRTP, played out through the jitter buffer, and \
+                written to --out with the same length. A report \
                 follows: frames sent/received/late/lost/concealed, jitter-buffer delay, end-to-end latency, \
                 bitrate and CPU time.
 

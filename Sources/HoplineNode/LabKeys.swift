@@ -1,0 +1,16 @@
+import HoplineNet
+
+/// The loopback lab's SRTP keys, derived as a call derives them: a real Noise IK handshake between two
+/// throwaway identities, run in memory, then `SRTPMediaCipher(handshake:)` on each side. The keys differ
+/// every run; nothing in the report depends on them (the SRTP overhead is the same for every key).
+enum LabKeys {
+    static func ciphers() throws -> (caller: SRTPMediaCipher, callee: SRTPMediaCipher) {
+        let callerIdentity = NodeIdentity.generate()
+        let calleeIdentity = NodeIdentity.generate()
+        var initiator = try NoiseIKHandshake.initiator(identity: callerIdentity, remote: calleeIdentity.nodeID)
+        var responder = try NoiseIKHandshake.responder(identity: calleeIdentity)
+        _ = try responder.readMessage(try initiator.writeMessage())
+        _ = try initiator.readMessage(try responder.writeMessage())
+        return (try SRTPMediaCipher(handshake: initiator), try SRTPMediaCipher(handshake: responder))
+    }
+}
