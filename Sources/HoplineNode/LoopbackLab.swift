@@ -53,12 +53,13 @@ public final class LoopbackLab {
         let initialTimestamp = UInt32.random(in: .min ... .max, using: &random)
         let sender = try MediaSender(
             settings: options.codec, ssrc: UInt32.random(in: 1 ... .max, using: &random),
-            initialSequence: MediaSender.randomInitialSequence(using: &random), initialTimestamp: initialTimestamp)
+            initialSequence: MediaSender.randomInitialSequence(using: &random), initialTimestamp: initialTimestamp,
+            redPayloadType: options.redundantAudio ? REDPayload.payloadType : nil)
         let receiver = try MediaReceiver(
             jitterBuffer: JitterBufferChoice.make(
                 mode: options.jitterBuffer, targetMilliseconds: options.jitterTargetMilliseconds,
                 playoutPeriodMilliseconds: options.playoutChunkMilliseconds, recordsTimeline: options.recordsTimeline),
-            recordsPlayout: true)
+            redPayloadType: options.redundantAudio ? REDPayload.payloadType : nil, recordsPlayout: true)
         let frameCount = (input.count + sender.lookahead + options.codec.frameSamples - 1) / options.codec.frameSamples
 
         let session = LabSession(

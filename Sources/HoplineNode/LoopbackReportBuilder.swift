@@ -21,7 +21,7 @@ struct LoopbackReportBuilder {
             encoded: sent.framesEncoded, sent: sent.packetsSent, dtxSuppressed: sent.framesSuppressedByDTX,
             received: jitter.inserted, late: jitter.late, lost: max(0, receiver.reception.cumulativeLost),
             duplicates: jitter.duplicates,
-            malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable,
+            malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable + counters.malformedRED,
             concealed: jitter.concealed + counters.fecUnavailable, comfortNoise: jitter.comfortNoise,
             decoded: counters.framesDecoded, fecRecovered: counters.framesRecoveredByFEC, merged: jitter.merged, accelerated: jitter.accelerated,
             preemptiveExpanded: jitter.preemptiveExpanded)
@@ -55,6 +55,13 @@ struct LoopbackReportBuilder {
             bitrate: .init(
                 payloadKbps: Double(sent.payloadBytesSent) * 8 / audioSeconds / 1000,
                 onWireKbps: Double(sent.payloadBytesSent + sent.packetsSent * 40) * 8 / audioSeconds / 1000),
+            red: .init(
+                negotiated: options.redundantAudio, packetsSent: sent.redPacketsSent, overheadBytes: sent.redundancyBytesSent,
+                overheadKbps: Double(sent.redundancyBytesSent) * 8 / audioSeconds / 1000,
+                overheadPercent: percent(sent.redundancyBytesSent, of: sent.payloadBytesSent),
+                framesRecovered: jitter.redundantCopiesUsed, burstFramesRecovered: jitter.burstCopiesUsed,
+                copiesLate: jitter.redundantCopiesLate, malformed: counters.malformedRED,
+                finalDistance: sender.adaptation.redundancyDistance),
             cpu: .init(
                 cpuSeconds: cpuSeconds, wallSeconds: wallSeconds,
                 realTimeFactor: wallSeconds > 0 ? audioSeconds / wallSeconds : 0,

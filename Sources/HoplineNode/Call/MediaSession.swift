@@ -38,7 +38,7 @@ public final class MediaSession {
     public init(
         settings: OpusSettings, jitterBuffer: any JitterBuffer, playoutPeriodMilliseconds: Int,
         cipher: any MediaCipher, source: any CallAudioSource, sinks: [any CallAudioSink], start: ClockInstant,
-        sending: Bool
+        sending: Bool, sendsRED: Bool = false, acceptsRED: Bool = false
     ) throws {
         self.settings = settings
         self.cipher = cipher
@@ -50,9 +50,11 @@ public final class MediaSession {
             settings: settings, ssrc: UInt32.random(in: 1 ... .max, using: &random),
             // Below 32768, so the first wrap comes minutes in (see SRTPSession's rollover hazard).
             initialSequence: UInt16.random(in: 0...32_767, using: &random),
-            initialTimestamp: UInt32.random(in: .min ... .max, using: &random))
+            initialTimestamp: UInt32.random(in: .min ... .max, using: &random),
+            redPayloadType: sendsRED ? REDPayload.payloadType : nil)
         // A call can last for hours: no per-packet series, only what the status needs.
-        receiver = try MediaReceiver(jitterBuffer: jitterBuffer, keepsDelaySeries: false)
+        receiver = try MediaReceiver(
+            jitterBuffer: jitterBuffer, redPayloadType: acceptsRED ? REDPayload.payloadType : nil, keepsDelaySeries: false)
         frameSamples = settings.frameSamples
         chunkSamples = playoutPeriodMilliseconds * 48
         frameNanoseconds = Int64(settings.frameMilliseconds) * 1_000_000

@@ -42,6 +42,9 @@ public struct NodeSettings: Sendable {
     public var ringTimeoutSeconds: Double
     /// When a call rotates its keys (`[call] rekey_after_s`, `rekey_after_packets`).
     public var rekey: RekeyPolicy
+    /// Offer RFC 2198 RED for incoming audio and send it to a peer that offers it too, while its reports
+    /// show loss (`[codec] red`, `--no-red`).
+    public var redundantAudio: Bool
 
     public init(
         bind: PeerAddress, codec: OpusSettings = OpusSettings(),
@@ -51,8 +54,9 @@ public struct NodeSettings: Sendable {
         inputDevice: String? = nil, outputDevice: String? = nil, noMicrophone: Bool = false, noSpeaker: Bool = false,
         showStatusLine: Bool = true,
         peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60,
-        rekey: RekeyPolicy = RekeyPolicy()
+        rekey: RekeyPolicy = RekeyPolicy(), redundantAudio: Bool = true
     ) {
+        self.redundantAudio = redundantAudio
         self.bind = bind
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode
