@@ -19,6 +19,22 @@ final class REDPayloadTests: XCTestCase {
         XCTAssertEqual(try REDPayload(parsing: bytes), red)
     }
 
+    func testAREDPacketOnTheWireIsTheFuzzSeed() throws {
+        // The same packet as `Fuzz/corpus/rtp/seed-3` (FuzzSeeds.redPacket).
+        let red = REDPayload(
+            redundant: [
+                .init(payloadType: 111, timestampOffset: 1_920, payload: [0xF8, 1]),
+                .init(payloadType: 111, timestampOffset: 960, payload: [0xF8, 2]),
+            ],
+            primaryPayloadType: 111, primary: [0xF8, 3])
+        let packet = RTPPacket(payloadType: REDPayload.payloadType, sequenceNumber: 2, timestamp: 2_880, ssrc: 0x1234_5678, payload: red.serialized())
+        let wire: [UInt8] = [
+            0x80, 0x3F, 0, 2, 0, 0, 0x0B, 0x40, 0x12, 0x34, 0x56, 0x78, 0xEF, 0x1E, 0, 2, 0xEF, 0x0F, 0, 2, 0x6F, 0xF8, 1, 0xF8, 2, 0xF8, 3,
+        ]
+        XCTAssertEqual(packet.serialized(), wire)
+        XCTAssertEqual(try REDPayload(parsing: try RTPPacket(parsing: wire).payload), red)
+    }
+
     func testPrimaryOnlyRoundTrips() throws {
         let red = REDPayload(redundant: [], primaryPayloadType: 111, primary: [0xFC, 0xFF])
         XCTAssertEqual(red.serialized(), [111, 0xFC, 0xFF])

@@ -130,7 +130,8 @@ final class REDMediaTests: XCTestCase {
         let stamps = withRED.playoutLog.map(\.extendedTimestamp)
         XCTAssertEqual(stamps, stamps.sorted())
         XCTAssertEqual(Set(stamps).count, stamps.count)
-        XCTAssertEqual(withRED.reception.packetsReceived, 200 - 14, "RFC 3550 loss counts primaries only")
+        XCTAssertEqual(withRED.reception.packetsReceived, 200 - 16, "RFC 3550 loss counts primaries only")
+        XCTAssertEqual(withRED.reception.cumulativeLost, 16)
     }
 
     func testReorderedAndDuplicatedREDPacketsPlayEachFrameOnce() throws {
