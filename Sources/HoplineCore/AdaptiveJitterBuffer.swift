@@ -140,9 +140,9 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     }
 
     public mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult {
-        guard case .fresh(let buffered) = buffer.admit(packet, duration: duration, arrival: arrival) else {
+        guard buffer.ssrc == packet.ssrc, case .fresh(let buffered) = buffer.admit(packet, duration: duration, arrival: arrival) else {
             // The primary or an earlier copy is here (or played): nothing to do, and not a network duplicate.
-            // (A copy never carries a new SSRC: the receiver gives it the SSRC of the packet it rode in.)
+            // A copy never starts or switches a stream: it takes the SSRC of the primary it rode in with.
             return .duplicate
         }
         if distance >= 2 { lastBurstTimestamp = max(lastBurstTimestamp ?? buffered.extendedTimestamp, buffered.extendedTimestamp) }

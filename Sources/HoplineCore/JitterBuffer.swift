@@ -26,7 +26,7 @@ public protocol JitterBuffer: Sendable {
 }
 
 extension JitterBuffer {
-    /// Buffers without a RED policy take a copy as an ordinary packet.
+    /// A buffer without its own RED handling takes a copy as an ordinary packet.
     public mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult {
         insert(packet, duration: duration, arrival: arrival)
     }

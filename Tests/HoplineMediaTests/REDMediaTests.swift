@@ -91,12 +91,12 @@ final class REDMediaTests: XCTestCase {
     /// rest in `order`, and renders; returns the receiver.
     private func deliver(
         frames count: Int, drop: (Int) -> Bool, receiverRED: Bool = true, senderRED: Bool = true,
-        reorder: [Int: Int] = [:]
+        reorder: [Int: Int] = [:], jitterBuffer: any JitterBuffer = AdaptiveJitterBuffer()
     ) throws -> MediaReceiver {
         let sender = senderRED ? try redSender() : try MediaSender(settings: OpusSettings(), ssrc: 3, initialSequence: 0xFFFF, initialTimestamp: 0)
         sender.handleRTCP(report(about: 3, lossPercent: 10), now: .zero)
         let receiver = try MediaReceiver(
-            jitterBuffer: AdaptiveJitterBuffer(), redPayloadType: receiverRED ? REDPayload.payloadType : nil, recordsPlayout: true)
+            jitterBuffer: jitterBuffer, redPayloadType: receiverRED ? REDPayload.payloadType : nil, recordsPlayout: true)
         var schedule: [(time: Double, bytes: [UInt8])] = []
         for (index, frame) in speechLike(frames: count).enumerated() {
             guard let packet = try frame.withUnsafeBufferPointer({ try sender.packetize(frame: $0) }), !drop(index) else { continue }
@@ -132,6 +132,17 @@ final class REDMediaTests: XCTestCase {
         XCTAssertEqual(Set(stamps).count, stamps.count)
         XCTAssertEqual(withRED.reception.packetsReceived, 200 - 16, "RFC 3550 loss counts primaries only")
         XCTAssertEqual(withRED.reception.cumulativeLost, 16)
+    }
+
+    func testTheFixedBufferTakesCopiesTooWithinItsDelay() throws {
+        let burst: (Int) -> Bool = { $0 >= 20 && ($0 - 20) % 25 < 2 }
+        let receiver = try deliver(frames: 200, drop: burst, jitterBuffer: FixedDelayJitterBuffer(targetDelayMilliseconds: 60))
+        XCTAssertEqual(receiver.jitterStatistics.redundantCopiesUsed, 16, "every lost frame from a copy")
+        XCTAssertEqual(receiver.jitterStatistics.burstCopiesUsed, 8, "the first of each burst of two, two packets later")
+        XCTAssertEqual(receiver.jitterStatistics.concealed, 0)
+        XCTAssertEqual(receiver.jitterStatistics.duplicates, 0)
+        XCTAssertEqual(receiver.jitterStatistics.late, 0)
+        XCTAssertEqual(receiver.counters.framesDecoded, 200)
     }
 
     func testReorderedAndDuplicatedREDPacketsPlayEachFrameOnce() throws {
