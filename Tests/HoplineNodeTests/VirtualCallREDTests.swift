@@ -1,3 +1,4 @@
+import Foundation
 import HoplineCore
 @testable import HoplineNet
 @testable import HoplineNode
@@ -9,7 +10,19 @@ import XCTest
 final class VirtualCallREDTests: XCTestCase {
     override func setUpWithError() throws { try SRTPLibrary.initialize() }
 
-    private func call(calleeOffersRED: Bool) throws -> (VirtualNetwork, MediaSession, MediaSession, (Bool) -> Void) {
+    /// The `--stats` line the caller's node would write now.
+    private func stats(_ node: NodeCore, _ network: VirtualNetwork) throws -> CallStatus {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("red-stats-\(UInt32.random(in: 0 ... .max)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var settings = node.environment.settings
+        settings.statsPath = path
+        let reporter = try StatusReporter(settings: settings, start: network.clock.now())
+        reporter.report(now: network.clock.now(), core: node, socket: TransportStatistics(), final: true)
+        let line = try XCTUnwrap(String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
+        return try JSONDecoder().decode(CallStatus.self, from: Data(line.utf8))
+    }
+
+    private func call(calleeOffersRED: Bool) throws -> (VirtualNetwork, MediaSession, MediaSession, (Bool) -> Void, NodeCore) {
         let network = VirtualNetwork()
         let callee = VirtualNodes.node(network, at: "192.0.2.2:4730") { $0.redundantAudio = calleeOffersRED }
         VirtualNodes.listen(callee)
@@ -27,15 +40,19 @@ final class VirtualCallREDTests: XCTestCase {
             to: callee.environment.identity.nodeID, label: "b", targets: [.direct(callee.environment.transport.localAddress)],
             relayLinks: [], now: network.clock.now())
         XCTAssertTrue(network.run(atMost: 2) { caller.calls.call?.media != nil && callee.calls.call?.media != nil })
-        return (network, try XCTUnwrap(caller.calls.call?.media), try XCTUnwrap(callee.calls.call?.media), { dropping = $0 })
+        return (network, try XCTUnwrap(caller.calls.call?.media), try XCTUnwrap(callee.calls.call?.media), { dropping = $0 }, caller)
     }
 
     func testREDSwitchesOnUnderBurstsRebuildsThemAndSwitchesOffOnACleanPath() throws {
-        let (network, ours, theirs, setDropping) = try call(calleeOffersRED: true)
+        let (network, ours, theirs, setDropping, caller) = try call(calleeOffersRED: true)
         XCTAssertTrue(ours.sendsRED && theirs.sendsRED, "both offered RED")
         network.run(for: 3)
         XCTAssertEqual(ours.senderStatistics.redundancyBytesSent, 0, "clean path: no redundancy")
         XCTAssertEqual(ours.redundancyDistance, 0)
+        let clean = try stats(caller, network)
+        XCTAssertEqual(clean.redNegotiated, true)
+        XCTAssertEqual(clean.redDistance, 0)
+        XCTAssertEqual(clean.redundancyBytesSent, 0)
 
         setDropping(true)
         XCTAssertTrue(network.run(atMost: 10) { ours.redundancyDistance == 2 })
@@ -47,6 +64,10 @@ final class VirtualCallREDTests: XCTestCase {
         // most one frame of each).
         XCTAssertLessThanOrEqual(theirs.jitterStatistics.concealed - concealedBefore, 4, "\(theirs.jitterStatistics)")
         XCTAssertEqual(theirs.senderStatistics.redundancyBytesSent, 0, "the other direction stays clean and plain")
+        let bursty = try stats(caller, network)
+        XCTAssertEqual(bursty.redDistance, 2)
+        XCTAssertEqual(bursty.redundancyBytesSent, ours.senderStatistics.redundancyBytesSent)
+        XCTAssertGreaterThan(bursty.redundancyBytesSent ?? 0, 0)
 
         setDropping(false)
         XCTAssertTrue(network.run(atMost: 40) { ours.redundancyDistance == 0 })
@@ -56,13 +77,14 @@ final class VirtualCallREDTests: XCTestCase {
     }
 
     func testAPeerThatDidNotOfferREDNeverGetsIt() throws {
-        let (network, ours, theirs, setDropping) = try call(calleeOffersRED: false)
+        let (network, ours, theirs, setDropping, caller) = try call(calleeOffersRED: false)
         XCTAssertFalse(ours.sendsRED, "the callee did not offer RED")
         XCTAssertFalse(theirs.sendsRED, "the callee has RED turned off")
         setDropping(true)
         network.run(for: 8)
         XCTAssertGreaterThanOrEqual(ours.currentCodecSettings.expectedLossPercent, 10, "the loss is seen")
         XCTAssertEqual(ours.senderStatistics.redPacketsSent, 0)
+        XCTAssertEqual(try stats(caller, network).redNegotiated, false)
         XCTAssertEqual(theirs.jitterStatistics.redundantCopiesUsed, 0)
         XCTAssertGreaterThan(theirs.jitterStatistics.concealed, 10, "bursts FEC alone cannot rebuild")
     }
