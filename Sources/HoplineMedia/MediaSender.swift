@@ -31,7 +31,7 @@ public final class MediaSender {
     ) throws {
         self.redPayloadType = redPayloadType
         encoder = try OpusEncoder(settings: settings)
-        adaptation = SenderAdaptation(base: settings)
+        adaptation = SenderAdaptation(base: settings, redundancyAvailable: redPayloadType != nil)
         self.ssrc = ssrc
         sequenceNumber = initialSequence
         timestamp = initialTimestamp

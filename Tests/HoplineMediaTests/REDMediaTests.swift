@@ -48,6 +48,7 @@ final class REDMediaTests: XCTestCase {
 
         sender.handleRTCP(report(about: 3, lossPercent: 10), now: .milliseconds(200))
         XCTAssertEqual(sender.adaptation.redundancyDistance, 2)
+        XCTAssertEqual(sender.adaptation.current.expectedLossPercent, 1, "FEC planned for 1 % while RED carries copies")
         try send(10..<20)
         let red = Array(packets[10..<20])
         XCTAssertTrue(red.allSatisfy { $0.payloadType == REDPayload.payloadType })
@@ -79,12 +80,14 @@ final class REDMediaTests: XCTestCase {
 
     func testASenderWhosePeerDidNotOfferREDNeverSendsIt() throws {
         let sender = try MediaSender(settings: OpusSettings(), ssrc: 3, initialSequence: 0, initialTimestamp: 0)
-        sender.handleRTCP(report(about: 3, lossPercent: 20), now: .milliseconds(100))
+        sender.handleRTCP(report(about: 3, lossPercent: 25), now: .milliseconds(100))
         for frame in speechLike(frames: 10) {
             let packet = try frame.withUnsafeBufferPointer { try sender.packetize(frame: $0) }
             XCTAssertEqual(packet?.payloadType, RTPPacket.opusPayloadType)
         }
         XCTAssertEqual(sender.statistics.redundancyBytesSent, 0)
+        XCTAssertEqual(sender.adaptation.redundancyDistance, 0)
+        XCTAssertEqual(sender.adaptation.current.expectedLossPercent, 20, "without RED, FEC planned for the loss")
     }
 
     /// Sends `frames` frames with RED on (after a lossy report), drops the packets `drop` says, delivers the

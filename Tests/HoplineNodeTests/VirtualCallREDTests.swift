@@ -59,6 +59,7 @@ final class VirtualCallREDTests: XCTestCase {
         let concealedBefore = theirs.jitterStatistics.concealed
         network.run(for: 6)
         XCTAssertGreaterThan(ours.senderStatistics.redundancyBytesSent, 0)
+        XCTAssertEqual(ours.currentCodecSettings.expectedLossPercent, 1, "copies stand in for most of FEC's LBRR")
         XCTAssertGreaterThan(theirs.jitterStatistics.burstCopiesUsed, 20, "copies two packets later rebuilt bursts: \(theirs.jitterStatistics)")
         // About 25 bursts of two in 6 s: with RED nearly none is concealed (one frame of FEC could rebuild at
         // most one frame of each).
