@@ -11,8 +11,8 @@
 /// target delay, so every talkspurt starts at the target. A single missing packet with its successor at
 /// hand is rebuilt from the successor's in-band FEC; when losses are seen the target keeps one frame
 /// spare so the successor is there in time (two frames while RED copies are rebuilding bursts of two: see
-/// `insertRedundant` and `Configuration.burstReserveFrames`). Clock drift moves the delay floor slowly; the floor is a
-/// windowed minimum and stretching follows it.
+/// `insertRedundant` and `Configuration.burstReserveFrames`). Clock drift moves the delay floor slowly; the
+/// floor is a windowed minimum and stretching follows it.
 public struct AdaptiveJitterBuffer: JitterBuffer {
     /// Tuning; defaults are what the quality benchmark measured as best (README, issue notes).
     public struct Configuration: Equatable, Sendable {
