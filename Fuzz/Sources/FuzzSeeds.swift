@@ -57,7 +57,18 @@ enum FuzzSeeds {
         var padded = rtpPackets()[0].serialized()
         padded[0] |= 0x20
         padded += [0, 0, 3]
-        return rtpPackets().map { $0.serialized() } + [padded]
+        return rtpPackets().map { $0.serialized() } + [padded, redPacket().serialized()]
+    }
+
+    /// RTP carrying RED (RFC 2198): two older Opus frames in front of the primary.
+    static func redPacket() -> RTPPacket {
+        let red = REDPayload(
+            redundant: [
+                .init(payloadType: 111, timestampOffset: 1_920, payload: [0xF8, 1]),
+                .init(payloadType: 111, timestampOffset: 960, payload: [0xF8, 2]),
+            ],
+            primaryPayloadType: 111, primary: [0xF8, 3])
+        return RTPPacket(payloadType: REDPayload.payloadType, sequenceNumber: 2, timestamp: 2_880, ssrc: 0x1234_5678, payload: red.serialized())
     }
 
     static func rtcp() -> [[UInt8]] {

@@ -5,12 +5,15 @@ import HoplineNet
 /// the same value (what the node or relay re-sends or logs is what it understood).
 extension FuzzTarget {
     /// `RTPPacket(parsing:)`: media after SRTP, and the impairment proxy's view of a packet.
-    /// Also parsed from a slice that does not start at index 0 (the media path hands over slices).
+    /// Also parsed from a slice that does not start at index 0 (the media path hands over slices). A payload
+    /// is also parsed as RED (RFC 2198, `REDPayload`), as the receiver does for payload type 63.
     static let rtp = FuzzTarget("rtp") { bytes in
         let fromSlice = try? RTPPacket(parsing: bytes.dropFirst())
         fuzzCheck(fromSlice == (try? RTPPacket(parsing: Array(bytes.dropFirst()))), "RTP parse of a slice differs")
         guard let packet = try? RTPPacket(parsing: bytes) else { return }
         fuzzCheck((try? RTPPacket(parsing: packet.serialized())) == packet, "RTP round trip")
+        guard let red = try? REDPayload(parsing: packet.payload) else { return }
+        fuzzCheck((try? REDPayload(parsing: red.serialized())) == red, "RED round trip")
     }
 
     /// `RTCPPacket(parsing:)` (the first packet of a compound) and the RTP/RTCP demultiplexing test.

@@ -10,8 +10,9 @@
 /// pre-emptively expanded. After a pause (DTX or stall) playout resumes only once the next packet has its
 /// target delay, so every talkspurt starts at the target. A single missing packet with its successor at
 /// hand is rebuilt from the successor's in-band FEC; when losses are seen the target keeps one frame
-/// spare so the successor is there in time. Clock drift moves the delay floor slowly; the floor is a
-/// windowed minimum and stretching follows it.
+/// spare so the successor is there in time (two frames while RED copies are rebuilding bursts of two: see
+/// `insertRedundant` and `Configuration.burstReserveFrames`). Clock drift moves the delay floor slowly; the
+/// floor is a windowed minimum and stretching follows it.
 public struct AdaptiveJitterBuffer: JitterBuffer {
     /// Tuning; defaults are what the quality benchmark measured as best (README, issue notes).
     public struct Configuration: Equatable, Sendable {
@@ -25,6 +26,12 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         public var safetyMarginMilliseconds: Double = 10
         /// Keep one frame spare for FEC while losses have been seen recently.
         public var reserveFrameForFEC = true
+        /// While losses are seen and RED copies recently rebuilt a burst of two (a copy two packets later
+        /// was useful or came too late), keep this many frames spare instead of one, so the second copy is
+        /// there in time. Without bursts, or without RED, the buffer never waits for it.
+        public var burstReserveFrames = 2
+        /// How long a burst rebuilt (or missed) by RED keeps the larger reserve, milliseconds of media.
+        public var burstMemoryMilliseconds: Double = 10_000
         /// How far above target the filtered delay may rise before packets are accelerated, at least (ms).
         public var accelerateThresholdMilliseconds: Double = 8
         /// How far below target it may fall before packets are pre-emptively expanded, at least (ms): small,
@@ -58,6 +65,9 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     /// Exponentially weighted share of packets arriving after a later-numbered one (0...1).
     private var recentReordering = 0.0
     private var highestSequence: Int64?
+    private var highestTimestamp: Int64?
+    /// The timestamp of the last frame a RED copy two or more packets later filled or came too late for.
+    private var lastBurstTimestamp: Int64?
     /// Audio concealed while the buffer was dry, not yet classified as loss or pause (48 kHz samples).
     private var unclassifiedUnderrunSamples = 0
     private var previousWasConcealment = false
@@ -72,9 +82,17 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         var target = configuration.initialTargetMilliseconds
         if estimator.count >= configuration.warmUpPackets {
             target = estimator.targetMilliseconds + configuration.safetyMarginMilliseconds
-            if configuration.reserveFrameForFEC && recentLoss > 0.002 { target += Double(lastDuration) / 48 }
+            if configuration.reserveFrameForFEC && recentLoss > 0.002 { target += Double(reserveFrames * lastDuration) / 48 }
         }
         return min(max(target, configuration.minimumTargetMilliseconds), configuration.maximumTargetMilliseconds)
+    }
+
+    /// Frames kept spare while losses are seen: one for FEC, more while RED is rebuilding bursts.
+    private var reserveFrames: Int {
+        guard let lastBurstTimestamp, let reference = highestTimestamp,
+            Double(reference - lastBurstTimestamp) / 48 <= configuration.burstMemoryMilliseconds
+        else { return 1 }
+        return max(1, configuration.burstReserveFrames)
     }
 
     /// The smoothed delay being played (ms), once playout has started.
@@ -106,6 +124,7 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         let reordered = highestSequence.map { buffered.extendedSequence < $0 } ?? false
         recentReordering += ((reordered ? 1 : 0) - recentReordering) / 100
         highestSequence = max(highestSequence ?? buffered.extendedSequence, buffered.extendedSequence)
+        highestTimestamp = max(highestTimestamp ?? buffered.extendedTimestamp, buffered.extendedTimestamp)
         let late = playoutTimestamp.map { buffered.extendedTimestamp < $0 } ?? false
         if configuration.recordsTimeline {
             let relative = arrival.milliseconds - media - (estimator.floorMilliseconds ?? 0)
@@ -118,6 +137,25 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         statistics.inserted += 1
         buffer.store(buffered)
         return result
+    }
+
+    public mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult {
+        guard buffer.ssrc == packet.ssrc, case .fresh(let buffered) = buffer.admit(packet, duration: duration, arrival: arrival) else {
+            // The primary or an earlier copy is here (or played): nothing to do, and not a network duplicate.
+            // A copy never starts or switches a stream: it takes the SSRC of the primary it rode in with.
+            return .duplicate
+        }
+        if distance >= 2 { lastBurstTimestamp = max(lastBurstTimestamp ?? buffered.extendedTimestamp, buffered.extendedTimestamp) }
+        if let playoutTimestamp, buffered.extendedTimestamp < playoutTimestamp {
+            statistics.redundantCopiesLate += 1
+            return .late
+        }
+        // The primary is missing: losses are being seen even when RED rebuilds them, so the reserve stays.
+        noteLoss(true)
+        statistics.redundantCopiesUsed += 1
+        if distance >= 2 { statistics.burstCopiesUsed += 1 }
+        buffer.store(buffered)
+        return .accepted
     }
 
     public mutating func nextOperation(now: ClockInstant) -> PlayoutOperation {
@@ -297,6 +335,8 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         holdingSince = nil
         filteredDelay = nil
         highestSequence = nil
+        highestTimestamp = nil
+        lastBurstTimestamp = nil
         recentReordering = 0
         unclassifiedUnderrunSamples = 0
         previousWasConcealment = false

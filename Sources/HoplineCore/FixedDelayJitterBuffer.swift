@@ -64,6 +64,22 @@ public struct FixedDelayJitterBuffer: JitterBuffer {
         return result
     }
 
+    /// A RED copy fills its slot only if nothing for it came yet and playout has not passed it; it never
+    /// starts playout or the stream, and is not counted as a duplicate or late packet.
+    public mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult {
+        guard startTime != nil, buffer.ssrc == packet.ssrc,
+            case .fresh(let buffered) = buffer.admit(packet, duration: duration, arrival: arrival)
+        else { return .duplicate }
+        if let playoutTimestamp, buffered.extendedTimestamp < playoutTimestamp {
+            statistics.redundantCopiesLate += 1
+            return .late
+        }
+        statistics.redundantCopiesUsed += 1
+        if distance >= 2 { statistics.burstCopiesUsed += 1 }
+        buffer.store(buffered)
+        return .accepted
+    }
+
     public mutating func nextOperation(now: ClockInstant) -> PlayoutOperation {
         guard let startTime, now >= startTime, let first = buffer.first else {
             if playoutTimestamp != nil { return concealMissing() }

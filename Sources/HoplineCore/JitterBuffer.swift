@@ -7,6 +7,10 @@
 public protocol JitterBuffer: Sendable {
     /// Offers one packet that arrived at `arrival`; `duration` is its audio length in 48 kHz samples.
     mutating func insert(_ packet: RTPPacket, duration: Int, arrival: ClockInstant) -> JitterBufferInsertResult
+    /// Offers a redundant copy (RFC 2198 RED) of the packet `distance` numbers before the one that carried it.
+    /// It fills the slot only if neither the primary nor another copy came first; it does not count as an
+    /// arrival for delay estimation (it rode in a later packet), and a primary arriving after it is a duplicate.
+    mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult
     /// Decides what the playout side does next, at time `now`.
     mutating func nextOperation(now: ClockInstant) -> PlayoutOperation
     /// Counters kept since the buffer was created.
@@ -22,6 +26,10 @@ public protocol JitterBuffer: Sendable {
 }
 
 extension JitterBuffer {
+    /// A buffer without its own RED handling takes a copy as an ordinary packet.
+    public mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult {
+        insert(packet, duration: duration, arrival: arrival)
+    }
     public mutating func didStretch(bySamples samples: Int) {}
     public mutating func pathChanged() {}
     public var timeline: [JitterBufferEvent] { [] }
@@ -125,6 +133,12 @@ public struct JitterBufferStatistics: Equatable, Sendable {
     /// Audio removed plus audio added by time-stretching, in 48 kHz samples.
     public var stretchedSamples = 0
     public var streamResets = 0
+    /// Redundant (RED) copies that filled a slot whose primary had not arrived, and those of them carried
+    /// two or more packets later (a burst of two or more lost or delayed packets).
+    public var redundantCopiesUsed = 0
+    public var burstCopiesUsed = 0
+    /// Redundant copies of a missing packet that came after its slot had been concealed.
+    public var redundantCopiesLate = 0
 
     public init() {}
 }

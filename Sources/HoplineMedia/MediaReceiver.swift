@@ -5,12 +5,17 @@ import HoplineCore
 /// playout decisions with the Opus decoder (normal decode, PLC, comfort noise), and renders fixed-size
 /// output chunks.
 ///
+/// With `redPayloadType` set (this side offered RED), RFC 2198 RED packets are taken apart: the primary goes
+/// in as usual, each older copy through `JitterBuffer.insertRedundant` numbered `sequence - distance` (see
+/// `REDPayload`), so whichever copy of a frame arrives first is played and the others are dropped.
+///
 /// Malformed packets are counted and dropped, never thrown. Not thread-safe: owned by one media thread,
 /// which is never the real-time audio callback.
 public final class MediaReceiver {
     private var jitterBuffer: any JitterBuffer
     private let decoder: OpusDecoder
     private let payloadType: UInt8
+    private let redPayloadType: UInt8?
     private var fifo = SampleFIFO()
     /// Decoded audio before it enters the FIFO; room for the longest frame plus one stretch.
     private var scratch = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples + TimeStretcher.maximumLag)
@@ -34,11 +39,12 @@ public final class MediaReceiver {
     public var playoutObserver: ((PlayoutEvent) -> Void)?
 
     public init(
-        jitterBuffer: any JitterBuffer, payloadType: UInt8 = RTPPacket.opusPayloadType, recordsPlayout: Bool = false,
-        keepsDelaySeries: Bool = true
+        jitterBuffer: any JitterBuffer, payloadType: UInt8 = RTPPacket.opusPayloadType, redPayloadType: UInt8? = nil,
+        recordsPlayout: Bool = false, keepsDelaySeries: Bool = true
     ) throws {
         self.jitterBuffer = jitterBuffer
         self.payloadType = payloadType
+        self.redPayloadType = redPayloadType
         self.recordsPlayout = recordsPlayout
         self.keepsDelaySeries = keepsDelaySeries
         decoder = try OpusDecoder()
@@ -83,6 +89,10 @@ public final class MediaReceiver {
             counters.malformed += 1
             return
         }
+        if let redPayloadType, packet.payloadType == redPayloadType {
+            ingestRED(packet, arrival: arrival)
+            return
+        }
         guard packet.payloadType == payloadType else {
             counters.unexpectedPayloadType += 1
             return
@@ -96,6 +106,39 @@ public final class MediaReceiver {
         }
         reception.record(packet, payloadBytes: packet.payload.count, arrival: arrival)
         _ = jitterBuffer.insert(packet, duration: duration, arrival: arrival)
+    }
+
+    /// A RED packet: the primary as an ordinary packet, then the older copies, oldest first. A malformed RED
+    /// payload, a block of another payload type or an undecodable block drops the whole packet (counted).
+    private func ingestRED(_ packet: RTPPacket, arrival: ClockInstant) {
+        let red: REDPayload
+        do {
+            red = try REDPayload(parsing: packet.payload)
+        } catch {
+            counters.malformedRED += 1
+            return
+        }
+        guard red.primaryPayloadType == payloadType, red.redundant.allSatisfy({ $0.payloadType == payloadType }),
+            let duration = try? OpusDecoder.sampleCount(of: red.primary),
+            let durations = try? red.redundant.map({ try OpusDecoder.sampleCount(of: $0.payload) })
+        else {
+            counters.malformedRED += 1
+            return
+        }
+        counters.redPacketsReceived += 1
+        counters.redundancyBytesReceived += red.overheadBytes
+        var primary = packet
+        primary.payloadType = payloadType
+        primary.payload = red.primary
+        reception.record(primary, payloadBytes: primary.payload.count, arrival: arrival)
+        _ = jitterBuffer.insert(primary, duration: duration, arrival: arrival)
+        for (index, block) in red.redundant.enumerated() {
+            let distance = red.redundant.count - index
+            let copy = RTPPacket(
+                payloadType: payloadType, sequenceNumber: packet.sequenceNumber &- UInt16(distance),
+                timestamp: packet.timestamp &- UInt32(block.timestampOffset), ssrc: packet.ssrc, payload: block.payload)
+            _ = jitterBuffer.insertRedundant(copy, duration: durations[index], arrival: arrival, distance: distance)
+        }
     }
 
     /// An RTCP receiver report about the stream being received, or nil before any packet arrived.
@@ -202,6 +245,11 @@ public struct ReceiverCounters: Equatable, Sendable, Codable {
     public var malformed = 0
     /// RTP packets with a payload type other than the negotiated one.
     public var unexpectedPayloadType = 0
+    /// RED packets whose payload did not parse (RFC 2198), or carried a block that is not decodable Opus.
+    public var malformedRED = 0
+    /// RED packets taken apart, and the bytes of redundancy they carried (headers and copies).
+    public var redPacketsReceived = 0
+    public var redundancyBytesReceived = 0
     /// Packets whose Opus payload libopus rejected.
     public var undecodable = 0
     public var framesDecoded = 0

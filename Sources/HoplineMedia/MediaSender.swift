@@ -5,6 +5,10 @@ import HoplineCore
 /// (RFC 7587): sequence numbers and timestamps from random starting points, the marker bit on the first
 /// packet of every talkspurt, nothing sent for frames the encoder marks as DTX silence.
 ///
+/// With `redPayloadType` set (the peer offered RED), packets carry the previous one or two frames again
+/// (RFC 2198, `REDPayload`) while `SenderAdaptation` says the receiver reports loss; otherwise, and always
+/// on a clean path, plain Opus.
+///
 /// Not thread-safe: owned by the thread that captures (or reads) audio.
 public final class MediaSender {
     public let ssrc: UInt32
@@ -13,13 +17,21 @@ public final class MediaSender {
     private var timestamp: UInt32
     private var inTalkspurt = false
     private var packetBuffer: [UInt8] = []
+    /// The RED payload type when the peer accepts RED; nil: never send RED.
+    public let redPayloadType: UInt8?
+    /// The frames sent just before, oldest first, with their timestamps (for RED): consecutive sequence
+    /// numbers ending at the last one sent, emptied at every talkspurt start.
+    private var history: [(timestamp: UInt32, payload: [UInt8])] = []
     public private(set) var statistics = SenderStatistics()
     /// Reacts to receiver reports (FEC planning, bitrate); see `SenderAdaptation`.
     public private(set) var adaptation: SenderAdaptation
 
-    public init(settings: OpusSettings, ssrc: UInt32, initialSequence: UInt16, initialTimestamp: UInt32) throws {
+    public init(
+        settings: OpusSettings, ssrc: UInt32, initialSequence: UInt16, initialTimestamp: UInt32, redPayloadType: UInt8? = nil
+    ) throws {
+        self.redPayloadType = redPayloadType
         encoder = try OpusEncoder(settings: settings)
-        adaptation = SenderAdaptation(base: settings)
+        adaptation = SenderAdaptation(base: settings, redundancyAvailable: redPayloadType != nil)
         self.ssrc = ssrc
         sequenceNumber = initialSequence
         timestamp = initialTimestamp
@@ -82,15 +94,46 @@ public final class MediaSender {
             statistics.framesSuppressedByDTX += 1
             return nil
         }
-        let packet = RTPPacket(
+        if !inTalkspurt { history.removeAll(keepingCapacity: true) }
+        var packet = RTPPacket(
             marker: !inTalkspurt, sequenceNumber: sequenceNumber, timestamp: frameTimestamp, ssrc: ssrc,
             payload: packetBuffer)
+        if let redPayloadType, adaptation.redundancyDistance > 0 {
+            let red = redundantPayload(primary: packetBuffer, timestamp: frameTimestamp, distance: adaptation.redundancyDistance)
+            packet.payloadType = redPayloadType
+            packet.payload = red.serialized()
+            statistics.redPacketsSent += 1
+            statistics.redundancyBytesSent += red.overheadBytes
+        }
+        if redPayloadType != nil {
+            history.append((frameTimestamp, packetBuffer))
+            if history.count > REDPayload.maximumBlocks { history.removeFirst() }
+        }
         inTalkspurt = true
         sequenceNumber &+= 1
         statistics.packetsSent += 1
-        statistics.payloadBytesSent += length
+        statistics.payloadBytesSent += packet.payload.count
         return packet
     }
+
+    /// The primary with up to `distance` previous frames in front, newest kept first when the size bound
+    /// (`maximumREDPayloadBytes`) or a header field's range leaves no room for all.
+    private func redundantPayload(primary: [UInt8], timestamp: UInt32, distance: Int) -> REDPayload {
+        var blocks: [REDPayload.Block] = []
+        var size = primary.count + 1
+        for entry in history.suffix(distance).reversed() {
+            let offset = Int(timestamp &- entry.timestamp)
+            size += 4 + entry.payload.count
+            guard offset > 0, offset <= REDPayload.maximumTimestampOffset, entry.payload.count <= REDPayload.maximumBlockLength,
+                size <= Self.maximumREDPayloadBytes
+            else { break }
+            blocks.insert(REDPayload.Block(payloadType: RTPPacket.opusPayloadType, timestampOffset: UInt16(offset), payload: entry.payload), at: 0)
+        }
+        return REDPayload(redundant: blocks, primaryPayloadType: RTPPacket.opusPayloadType, primary: primary)
+    }
+
+    /// The most bytes a RED payload may take: older copies that would not fit are left out.
+    public static let maximumREDPayloadBytes = 1_000
 }
 
 /// What a sender did: frames encoded, packets and payload bytes sent, frames left unsent by DTX.
@@ -105,4 +148,8 @@ public struct SenderStatistics: Equatable, Sendable, Codable {
     public var adaptations = 0
     /// RTCP datagrams that were malformed or not a receiver report.
     public var rtcpIgnored = 0
+    /// Packets sent as RED, and the bytes their redundancy added (headers and copies; included in
+    /// `payloadBytesSent`).
+    public var redPacketsSent = 0
+    public var redundancyBytesSent = 0
 }

@@ -10,6 +10,15 @@ import HoplineCore
 /// `OPUS_SET_PACKET_LOSS_PERC` follows the smoothed loss put into libwebrtc's buckets 0, 1, 5, 10 and 20 %
 /// (`plannedLossPercent`); in-band FEC stays on while the base settings ask for it; above 15 % smoothed loss
 /// (from the third report on) the bitrate drops to 75 % of the base, and returns when loss falls below 5 %.
+///
+/// Redundancy (RED, only with `redundancyAvailable`: the peer offered it): the receiver report gives only the
+/// fraction lost, so bursts are not seen here; RED carrying the previous two frames switches on when the
+/// smoothed loss reaches `redundancyOnLoss` (2 %) and off when it falls below `redundancyOffLoss` (0.5 %).
+/// Two frames back rebuild any burst of up to two packets, plus one more frame from Opus FEC; the receiver's
+/// jitter buffer waits for the second copy only while it actually sees bursts (`AdaptiveJitterBuffer`).
+/// While RED is on, the planned FEC loss is capped at `plannedLossWithRedundancy` (1 %): full copies stand in
+/// for LBRR, and the bits go back to the primary (measured in README, "RED: what it gains under
+/// bursts": +0.23 PESQ-WB on 31 s of speech over keeping the 10 % bucket).
 public struct SenderAdaptation: Sendable {
     public let base: OpusSettings
     public private(set) var current: OpusSettings
@@ -18,6 +27,17 @@ public struct SenderAdaptation: Sendable {
     /// The latest round-trip time from a report that echoed one of our sender reports, milliseconds.
     public private(set) var roundTripMilliseconds: Double?
     public private(set) var reportsReceived = 0
+    /// How many previous frames each packet carries again (RED): 0 (off) or `redundancyDistanceWhenOn`.
+    public private(set) var redundancyDistance = 0
+    /// Whether the peer takes RED (otherwise `redundancyDistance` stays 0).
+    public let redundancyAvailable: Bool
+
+    /// Smoothed loss at which RED switches on, and below which it switches off again.
+    public static let redundancyOnLoss = 0.02
+    public static let redundancyOffLoss = 0.005
+    public static let redundancyDistanceWhenOn = 2
+    /// The most loss FEC is planned for while RED is on, percent.
+    public static let plannedLossWithRedundancy = 1
 
     /// The weight of each new report in the smoothed loss. Burst loss measured over one report interval swings
     /// from 0 to 20 % and more; a long memory keeps the planned loss near the mean instead of following it.
@@ -26,8 +46,9 @@ public struct SenderAdaptation: Sendable {
     /// Reports needed before heavy loss may lower the bitrate.
     public static let reportsBeforeBackOff = 3
 
-    public init(base: OpusSettings) {
+    public init(base: OpusSettings, redundancyAvailable: Bool = false) {
         self.base = base
+        self.redundancyAvailable = redundancyAvailable
         current = base
     }
 
@@ -45,8 +66,16 @@ public struct SenderAdaptation: Sendable {
             let units = nowMiddle &- block.lastSenderReport &- block.delaySinceLastSenderReport
             if units < 0x8000_0000 { roundTripMilliseconds = Double(units) / 65.536 }
         }
+        if !redundancyAvailable {
+            redundancyDistance = 0
+        } else if smoothedLoss >= Self.redundancyOnLoss {
+            redundancyDistance = Self.redundancyDistanceWhenOn
+        } else if smoothedLoss < Self.redundancyOffLoss {
+            redundancyDistance = 0
+        }
         var next = current
         next.expectedLossPercent = Self.plannedLossPercent(smoothedLoss: smoothedLoss, previous: current.expectedLossPercent)
+        if redundancyDistance > 0 { next.expectedLossPercent = min(next.expectedLossPercent, Self.plannedLossWithRedundancy) }
         // Not on the first reports alone: the first covers 250 ms (a dozen packets), where two losses are 20 %.
         if smoothedLoss > 0.15 && reportsReceived >= Self.reportsBeforeBackOff {
             next.bitrate = max(6_000, base.bitrate * 3 / 4)

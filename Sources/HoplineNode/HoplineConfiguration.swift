@@ -9,6 +9,8 @@ import HoplineNet
 public struct HoplineConfiguration: Sendable, Equatable {
     /// Opus encoder settings for outgoing media (`[codec]`).
     public var codec: OpusSettings
+    /// Offer and use RFC 2198 RED while the peer reports loss (`[codec] red`).
+    public var redundantAudio: Bool
     /// Which jitter buffer receivers use (`[jitter_buffer] mode`: "adaptive" or "fixed").
     public var jitterBufferMode: LoopbackOptions.JitterBufferMode
     /// Fixed mode: the playout delay; adaptive mode: the target before measurements (`[jitter_buffer] target_delay_ms`).
@@ -46,8 +48,10 @@ public struct HoplineConfiguration: Sendable, Equatable {
         rekey: RekeyPolicy = RekeyPolicy(),
         relay: RelaySettings = RelaySettings(),
         relayCandidates: [PeerAddress] = [],
-        dht: DHTSettings = DHTSettings()
+        dht: DHTSettings = DHTSettings(),
+        redundantAudio: Bool = true
     ) {
+        self.redundantAudio = redundantAudio
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode
         self.jitterTargetMilliseconds = jitterTargetMilliseconds
@@ -101,6 +105,7 @@ public struct HoplineConfiguration: Sendable, Equatable {
             if let value = try section.bool("fec") { codec.forwardErrorCorrection = value }
             if let value = try section.int("expected_loss_percent") { codec.expectedLossPercent = value }
             if let value = try section.bool("dtx") { codec.discontinuousTransmission = value }
+            if let value = try section.bool("red") { configuration.redundantAudio = value }
         }
         do {
             try codec.validate()

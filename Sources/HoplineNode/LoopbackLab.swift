@@ -84,7 +84,7 @@ public final class LoopbackLab {
                 mode: options.jitterBuffer, targetMilliseconds: options.jitterTargetMilliseconds,
                 playoutPeriodMilliseconds: options.playoutChunkMilliseconds),
             playoutPeriodMilliseconds: options.playoutChunkMilliseconds, cipher: ciphers.caller, source: source,
-            sinks: [], start: callerStart, sending: true,
+            sinks: [], start: callerStart, sending: true, sendsRED: options.redundantAudio,
             reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds)
         let lookahead = caller.sender.lookahead
         // The input, then enough frames to flush the encoder's look-ahead.
@@ -98,7 +98,8 @@ public final class LoopbackLab {
                 playoutPeriodMilliseconds: options.playoutChunkMilliseconds, recordsTimeline: options.recordsTimeline),
             playoutPeriodMilliseconds: options.playoutChunkMilliseconds, cipher: ciphers.callee,
             source: LabFrameSource(input: ArrayLoopbackInput([])), sinks: [sink], start: calleeStart,
-            sending: false, reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds, keepsDelaySeries: true)
+            sending: false, acceptsRED: options.redundantAudio,
+            reportIntervalMilliseconds: options.receiverReportIntervalMilliseconds, keepsDelaySeries: true)
         let initialTimestamp = caller.sender.nextTimestamp
 
         var latency = DelaySummary()

@@ -32,6 +32,9 @@ public struct LoopbackOptions: Sendable, Equatable {
     public var playoutChunkMilliseconds: Int
     /// Keep the jitter buffer's arrivals and decisions for a timeline plot.
     public var recordsTimeline: Bool
+    /// Both ends negotiated RFC 2198 RED, as two Hopline nodes do (`--no-red`: plain RTP/Opus only). The
+    /// sender adds redundancy only while receiver reports show loss.
+    public var redundantAudio: Bool
 
     public init(
         codec: OpusSettings = OpusSettings(),
@@ -41,8 +44,10 @@ public struct LoopbackOptions: Sendable, Equatable {
         receiverReportIntervalMilliseconds: Int = 1_000,
         pacing: Pacing = .realTime,
         playoutChunkMilliseconds: Int = 10,
-        recordsTimeline: Bool = false
+        recordsTimeline: Bool = false,
+        redundantAudio: Bool = true
     ) {
+        self.redundantAudio = redundantAudio
         self.codec = codec
         self.jitterBuffer = jitterBuffer
         self.jitterTargetMilliseconds = jitterTargetMilliseconds

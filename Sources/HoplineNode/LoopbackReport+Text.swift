@@ -34,6 +34,13 @@ extension LoopbackReport {
         lines.append(
             "bitrate          \(String(format: "%.1f", bitrate.payloadKbps)) kbit/s payload, \(String(format: "%.1f", bitrate.onWireKbps)) kbit/s on the wire")
         lines.append(
+            "red              "
+                + (red.negotiated
+                    ? "\(red.packetsSent) packets, \(red.overheadBytes) bytes of redundancy (\(String(format: "%.1f", red.overheadKbps)) kbit/s, "
+                        + "\(pct(red.overheadPercent)) of payload), \(red.framesRecovered) frames recovered (\(red.burstFramesRecovered) "
+                        + "from two packets later), \(red.copiesLate) copies late, final distance \(red.finalDistance)"
+                    : "not negotiated"))
+        lines.append(
             "cpu              \(String(format: "%.3f", cpu.cpuSeconds)) s CPU in \(String(format: "%.3f", cpu.wallSeconds)) s wall "
                 + "(\(String(format: "%.1f", cpu.realTimeFactor))x real time, \(String(format: "%.2f", cpu.coreFraction * 100)) % of a core)")
         return lines.joined(separator: "\n")

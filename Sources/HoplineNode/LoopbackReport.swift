@@ -13,6 +13,7 @@ public struct LoopbackReport: Codable, Sendable, Equatable {
     public var endToEndLatencyMs: Summary
     public var rtcp: RTCP
     public var bitrate: Bitrate
+    public var red: RED
     public var cpu: CPU
 
     /// The settings the run used.
@@ -109,6 +110,29 @@ public struct LoopbackReport: Codable, Sendable, Equatable {
         /// The SRTP datagrams as sent (RTP header 12 bytes, payload, SRTP tag 16 bytes) with UDP and IPv4
         /// headers (8 + 20 bytes), kbit/s.
         public var onWireKbps: Double
+    }
+
+    /// RFC 2198 redundancy: what it cost and what it rebuilt.
+    public struct RED: Codable, Sendable, Equatable {
+        /// Whether both ends had RED negotiated (the sender still sends plain packets while the path is clean).
+        public var negotiated: Bool
+        /// Packets sent as RED.
+        public var packetsSent: Int
+        /// Bytes the redundancy added (block headers and older copies), and that as kbit/s over the audio and
+        /// as % of all payload bytes sent.
+        public var overheadBytes: Int
+        public var overheadKbps: Double
+        public var overheadPercent: Double
+        /// Frames whose primary was missing and a redundant copy filled the slot; of those, copies carried two
+        /// packets later (bursts of two that one frame of FEC cannot rebuild).
+        public var framesRecovered: Int
+        public var burstFramesRecovered: Int
+        /// Copies of a missing frame that came after its slot was concealed.
+        public var copiesLate: Int
+        /// RED packets dropped as malformed.
+        public var malformed: Int
+        /// The sender's redundancy at the end: previous frames carried per packet (0: off).
+        public var finalDistance: Int
     }
 
     /// Processing cost of the whole run (both nodes, sockets included).

@@ -22,7 +22,7 @@ struct LoopbackReportBuilder {
             received: jitter.inserted, late: jitter.late, lost: max(0, receiver.reception.cumulativeLost),
             // SRTP's replay check drops most second copies before the jitter buffer sees them.
             duplicates: jitter.duplicates + replayed,
-            malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable,
+            malformed: counters.malformed + counters.unexpectedPayloadType + counters.undecodable + counters.malformedRED,
             concealed: jitter.concealed + counters.fecUnavailable, comfortNoise: jitter.comfortNoise,
             decoded: counters.framesDecoded, fecRecovered: counters.framesRecoveredByFEC, merged: jitter.merged, accelerated: jitter.accelerated,
             preemptiveExpanded: jitter.preemptiveExpanded)
@@ -57,6 +57,13 @@ struct LoopbackReportBuilder {
                 payloadKbps: Double(sent.payloadBytesSent) * 8 / audioSeconds / 1000,
                 // The SRTP datagrams as sent (RTP header, payload, SRTP tag) plus IPv4 and UDP headers.
                 onWireKbps: Double(mediaBytesSent + sent.packetsSent * 28) * 8 / audioSeconds / 1000),
+            red: .init(
+                negotiated: options.redundantAudio, packetsSent: sent.redPacketsSent, overheadBytes: sent.redundancyBytesSent,
+                overheadKbps: Double(sent.redundancyBytesSent) * 8 / audioSeconds / 1000,
+                overheadPercent: percent(sent.redundancyBytesSent, of: sent.payloadBytesSent),
+                framesRecovered: jitter.redundantCopiesUsed, burstFramesRecovered: jitter.burstCopiesUsed,
+                copiesLate: jitter.redundantCopiesLate, malformed: counters.malformedRED,
+                finalDistance: sender.adaptation.redundancyDistance),
             cpu: .init(
                 cpuSeconds: cpuSeconds, wallSeconds: wallSeconds,
                 realTimeFactor: wallSeconds > 0 ? audioSeconds / wallSeconds : 0,

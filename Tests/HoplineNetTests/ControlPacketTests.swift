@@ -151,6 +151,13 @@ final class ControlPacketTests: XCTestCase {
         var stamped = offer
         stamped.timestamp = 1_800_000_000_123
         XCTAssertEqual(try CallOffer(parsing: stamped.serialized()), stamped)
+        // RED is flags bit 4: off unless offered, and an offer from before RED (bit clear) parses as "no RED".
+        XCTAssertFalse(offer.redundantAudio)
+        var red = offer
+        red.redundantAudio = true
+        XCTAssertEqual(red.serialized()[6], offer.serialized()[6] | 4)
+        XCTAssertEqual(try CallOffer(parsing: red.serialized()), red)
+        XCTAssertFalse(try CallOffer(parsing: offer.serialized()).redundantAudio)
     }
 
     func testRetransmissionBacksOffThenGivesUp() {

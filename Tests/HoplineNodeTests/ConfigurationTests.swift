@@ -45,6 +45,14 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testREDIsOfferedByDefaultAndCanBeTurnedOff() throws {
+        XCTAssertTrue(HoplineConfiguration().redundantAudio)
+        XCTAssertFalse(try HoplineConfiguration.parse("[codec]\nred = false\n", path: "c.toml").redundantAudio)
+        XCTAssertThrowsError(try HoplineConfiguration.parse("[codec]\nred = 2\n", path: "c.toml")) {
+            XCTAssertTrue("\($0)".contains("codec.red"), "\($0)")
+        }
+    }
+
     func testMissingExplicitFileIsAnError() {
         XCTAssertThrowsError(try HoplineConfiguration.load(explicitPath: "/nonexistent/hopline.toml")) {
             XCTAssertEqual("\($0)", "cannot read configuration /nonexistent/hopline.toml: no such file")

@@ -85,7 +85,8 @@ public enum ByeReason: UInt8, Sendable, CustomStringConvertible {
 /// parameters the caller sends with and would like to receive, and the relay sessions it opened for the call
 /// (relayed candidates with their tokens: the callee joins them as standby paths; encrypted, so only the
 /// callee learns the tokens), and a timestamp (ms since 1970) that only ever grows per caller, so the callee
-/// refuses a replayed message 1 (WireGuard's TAI64N). Layout: version u8, bitrate u32, frame ms u8, flags u8,
+/// refuses a replayed message 1 (WireGuard's TAI64N). Layout: version u8, bitrate u32, frame ms u8, flags u8
+/// (1 FEC, 2 DTX, 4 RED: "I take RFC 2198 RED, payload type 63"; older peers ignore bits they do not know),
 /// timestamp u64, then optionally `cands`.
 public struct CallOffer: Equatable, Sendable {
     public static let version: UInt8 = 2
@@ -93,6 +94,9 @@ public struct CallOffer: Equatable, Sendable {
     public var frameMilliseconds: UInt8
     public var forwardErrorCorrection: Bool
     public var discontinuousTransmission: Bool
+    /// The sender of this offer (or answer) accepts RED (RFC 2198) for its incoming audio; a peer that does
+    /// not say so gets plain RTP/Opus only.
+    public var redundantAudio: Bool
     /// Relayed candidates only (others are ignored by the callee).
     public var relayCandidates: [Candidate]
     /// When the offer was made, ms since 1970 (0 in answers, where it means nothing).
@@ -100,8 +104,9 @@ public struct CallOffer: Equatable, Sendable {
 
     public init(
         bitrate: UInt32, frameMilliseconds: UInt8, forwardErrorCorrection: Bool, discontinuousTransmission: Bool,
-        relayCandidates: [Candidate] = [], timestamp: UInt64 = 0
+        relayCandidates: [Candidate] = [], timestamp: UInt64 = 0, redundantAudio: Bool = false
     ) {
+        self.redundantAudio = redundantAudio
         self.timestamp = timestamp
         self.bitrate = bitrate
         self.frameMilliseconds = frameMilliseconds
@@ -115,7 +120,7 @@ public struct CallOffer: Equatable, Sendable {
         writer.u8(Self.version)
         writer.u32(bitrate)
         writer.u8(frameMilliseconds)
-        writer.u8((forwardErrorCorrection ? 1 : 0) | (discontinuousTransmission ? 2 : 0))
+        writer.u8((forwardErrorCorrection ? 1 : 0) | (discontinuousTransmission ? 2 : 0) | (redundantAudio ? 4 : 0))
         writer.u64(timestamp)
         if !relayCandidates.isEmpty { writer.candidates(relayCandidates) }
         return writer.bytes
@@ -132,6 +137,7 @@ public struct CallOffer: Equatable, Sendable {
         let flags = try reader.u8("flags")
         forwardErrorCorrection = flags & 1 != 0
         discontinuousTransmission = flags & 2 != 0
+        redundantAudio = flags & 4 != 0
         timestamp = try reader.u64("timestamp")
         relayCandidates = reader.remaining > 0 ? try reader.candidates("relay candidates").filter { $0.kind == .relayed } : []
         try reader.expectEnd("offer")

@@ -20,7 +20,7 @@ extension CallEngine {
                 guard let link = relays.link(id), let token = link.token else { return nil }
                 return Candidate(kind: .relayed, address: link.relay, relayToken: token.bytes)
             },
-            timestamp: nextOfferTimestamp())
+            timestamp: nextOfferTimestamp(), redundantAudio: settings.redundantAudio)
     }
 
     /// Milliseconds since 1970, and always more than the last offer's (a clock step back cannot make a new

@@ -31,7 +31,9 @@ extension CallEngine {
                 mode: settings.jitterBufferMode, targetMilliseconds: settings.jitterTargetMilliseconds,
                 playoutPeriodMilliseconds: settings.playoutPeriodMilliseconds),
             playoutPeriodMilliseconds: settings.playoutPeriodMilliseconds, cipher: cipher, source: source, sinks: sinks,
-            start: now, sending: call.role == .initiator || call.peerConfirmed)
+            start: now, sending: call.role == .initiator || call.peerConfirmed,
+            // RED out only to a peer that offered to take it; RED in only if this side offered it.
+            sendsRED: settings.redundantAudio && call.peerOffer?.redundantAudio == true, acceptsRED: settings.redundantAudio)
     }
 
     func finishMedia(_ media: MediaSession, call: CallContext) {

@@ -50,6 +50,12 @@ public struct CallStatus: Equatable, Sendable, Codable {
     public var packetsSent: Int?
     public var packetsReceived: Int?
     public var framesConcealed: Int?
+    /// RED (RFC 2198): whether the peer takes it, previous frames our packets carry now (0: off), bytes of
+    /// redundancy sent since the call started, and frames the peer's RED copies filled for us.
+    public var redNegotiated: Bool?
+    public var redDistance: Int?
+    public var redundancyBytesSent: Int?
+    public var redFramesRecovered: Int?
     /// When the first decoded audio of this call was played, ms after the call started (caller: message 1
     /// sent; callee: message 1 received).
     public var firstAudioMs: Double?

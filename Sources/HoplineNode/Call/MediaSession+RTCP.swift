@@ -57,6 +57,9 @@ extension MediaSession {
     public var peerReport: RTCPPacket.ReportBlock? { reports.peerReport }
     /// Round-trip time from the latest receiver report that echoed one of our sender reports (LSR/DLSR), ms.
     public var rtcpRoundTripMilliseconds: Double? { sender.adaptation.roundTripMilliseconds }
+    /// Whether our packets may carry RED (the peer offered it), and how many previous frames they carry now.
+    public var sendsRED: Bool { sender.redPayloadType != nil }
+    public var redundancyDistance: Int { sender.adaptation.redundancyDistance }
     /// The encoder's settings now: base settings as adapted to the peer's reports.
     public var currentCodecSettings: OpusSettings { sender.settings }
 }

@@ -40,7 +40,8 @@ public final class MediaSession {
     public init(
         settings: OpusSettings, jitterBuffer: any JitterBuffer, playoutPeriodMilliseconds: Int,
         cipher: any MediaCipher, source: any CallAudioSource, sinks: [any CallAudioSink], start: ClockInstant,
-        sending: Bool, reportIntervalMilliseconds: Int = 1_000, keepsDelaySeries: Bool = false
+        sending: Bool, sendsRED: Bool = false, acceptsRED: Bool = false, reportIntervalMilliseconds: Int = 1_000,
+        keepsDelaySeries: Bool = false
     ) throws {
         self.settings = settings
         self.cipher = cipher
@@ -52,10 +53,13 @@ public final class MediaSession {
             settings: settings, ssrc: UInt32.random(in: 1 ... .max, using: &random),
             // Below 32768, so the first wrap comes minutes in (see SRTPSession's rollover hazard).
             initialSequence: UInt16.random(in: 0...32_767, using: &random),
-            initialTimestamp: UInt32.random(in: .min ... .max, using: &random))
+            initialTimestamp: UInt32.random(in: .min ... .max, using: &random),
+            redPayloadType: sendsRED ? REDPayload.payloadType : nil)
         // A call can last for hours: no per-packet series, only what the status needs (the lab keeps the
         // buffer delays for its report's percentiles: 8 bytes a packet).
-        receiver = try MediaReceiver(jitterBuffer: jitterBuffer, keepsDelaySeries: keepsDelaySeries)
+        receiver = try MediaReceiver(
+            jitterBuffer: jitterBuffer, redPayloadType: acceptsRED ? REDPayload.payloadType : nil,
+            keepsDelaySeries: keepsDelaySeries)
         frameSamples = settings.frameSamples
         chunkSamples = playoutPeriodMilliseconds * 48
         frameNanoseconds = Int64(settings.frameMilliseconds) * 1_000_000

@@ -49,6 +49,9 @@ public struct NodeSettings: Sendable {
     public var rekey: RekeyPolicy
     /// How the node joins the DHT (`[dht]`, `--dht-bootstrap`); without a bootstrap node it does not.
     public var dht = DHTSettings()
+    /// Offer RFC 2198 RED for incoming audio and send it to a peer that offers it too, while its reports
+    /// show loss (`[codec] red`, `--no-red`).
+    public var redundantAudio: Bool
 
     public init(
         bind: PeerAddress, codec: OpusSettings = OpusSettings(),
@@ -58,8 +61,9 @@ public struct NodeSettings: Sendable {
         inputDevice: String? = nil, outputDevice: String? = nil, noMicrophone: Bool = false, noSpeaker: Bool = false,
         showStatusLine: Bool = true,
         peerTimeoutSeconds: Double = 4, answerTimeoutSeconds: Double = 5, ringTimeoutSeconds: Double = 60,
-        rekey: RekeyPolicy = RekeyPolicy()
+        rekey: RekeyPolicy = RekeyPolicy(), redundantAudio: Bool = true
     ) {
+        self.redundantAudio = redundantAudio
         self.bind = bind
         self.codec = codec
         self.jitterBufferMode = jitterBufferMode

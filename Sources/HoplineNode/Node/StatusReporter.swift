@@ -104,6 +104,10 @@ final class StatusReporter {
         status.packetsSent = media.senderStatistics.packetsSent
         status.packetsReceived = media.reception.packetsReceived
         status.framesConcealed = media.jitterStatistics.concealed
+        status.redNegotiated = media.sendsRED
+        status.redDistance = media.sendsRED ? media.redundancyDistance : 0
+        status.redundancyBytesSent = media.senderStatistics.redundancyBytesSent
+        status.redFramesRecovered = media.jitterStatistics.redundantCopiesUsed
         status.rtcpRttMs = media.rtcpRoundTripMilliseconds
         if let block = media.peerReport {
             status.peerLossPercent = Double(block.fractionLost) * 100 / 256

@@ -18,6 +18,9 @@ struct CodecOptions: ParsableArguments {
     @Flag(help: "Discontinuous transmission: send almost nothing during silence.")
     var dtx = false
 
+    @Flag(inversion: .prefixedNo, help: "Offer RFC 2198 redundant audio (RED); sent only while the peer reports loss.")
+    var red: Bool?
+
     func validate() throws {
         if let bitrate, !(6_000...510_000).contains(bitrate) {
             throw ValidationError("--bitrate \(bitrate) is out of range (expected 6000...510000 bit/s)")

@@ -165,7 +165,7 @@ extension NodeSettings {
             inputDevice: media.inputDevice, outputDevice: media.outputDevice, noMicrophone: media.noMicrophone,
             noSpeaker: media.noSpeaker, showStatusLine: !media.noStatus,
             peerTimeoutSeconds: configuration.peerTimeoutSeconds, answerTimeoutSeconds: configuration.answerTimeoutSeconds,
-            rekey: configuration.rekey)
+            rekey: configuration.rekey, redundantAudio: codec.red ?? configuration.redundantAudio)
         voiceProcessing = configuration.voiceProcessing
         if media.noEchoCancel { voiceProcessing.echoCancellation = false }
         if media.noiseSuppression { voiceProcessing.noiseSuppression = true }

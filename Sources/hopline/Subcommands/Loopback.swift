@@ -85,7 +85,8 @@ extension Hopline {
                 impairment: try impair.map { try ImpairmentSpec(parsing: $0) },
                 receiverReportIntervalMilliseconds: receiverReportIntervalMilliseconds,
                 pacing: fast ? .fast : .realTime,
-                playoutChunkMilliseconds: configuration.playoutPeriodMilliseconds)
+                playoutChunkMilliseconds: configuration.playoutPeriodMilliseconds,
+                redundantAudio: codec.red ?? configuration.redundantAudio)
             let job = LoopbackFileJob(
                 inputPath: input, outputPath: output, outputRate: outputRate, plotPath: plot, options: options)
             var bar: ProgressBar?
