@@ -1,4 +1,3 @@
-import Crypto
 import HoplineCore
 import HoplineNet
 @testable import HoplineNode
@@ -8,16 +7,6 @@ import XCTest
 /// epoch switch (reordering, replays, the sequence-number wrap and rollover counters).
 final class CallKeysTests: XCTestCase {
     override func setUpWithError() throws { try SRTPLibrary.initialize() }
-
-    private func completedHandshakes() throws -> (initiator: NoiseIKHandshake, responder: NoiseIKHandshake) {
-        let responderKey = Curve25519.KeyAgreement.PrivateKey()
-        var initiator = try NoiseIKHandshake.initiator(
-            localStatic: Curve25519.KeyAgreement.PrivateKey(), remoteStatic: responderKey.publicKey)
-        var responder = try NoiseIKHandshake.responder(localStatic: responderKey)
-        _ = try responder.readMessage(try initiator.writeMessage())
-        _ = try initiator.readMessage(try responder.writeMessage())
-        return (initiator, responder)
-    }
 
     /// Opens `packet` (the key it was sealed with) in `epochs`; nil when no kept key matches.
     private func open(_ epochs: inout InboundKeyEpochs<Int>, _ packet: Int) -> UInt32? {
@@ -57,7 +46,7 @@ final class CallKeysTests: XCTestCase {
     /// `switchMargin` of it; a whole sequence cycle later both sides' rollover counters still agree, and a
     /// packet reordered across the switch opens in its own epoch.
     func testMediaEpochsSwitchAwayFromTheWrapAndRolloverCountersStayInStep() throws {
-        let (initiator, responder) = try completedHandshakes()
+        let (initiator, responder) = try LabKeys.handshakes()
         let sender = try SRTPMediaCipher(handshake: initiator), receiver = try SRTPMediaCipher(handshake: responder)
         var outbound = try initiator.rekeyChains().outbound, inbound = try responder.rekeyChains().inbound
         var sequence: UInt16 = 62_000

@@ -10,18 +10,6 @@ import XCTest
 final class VirtualCallREDTests: XCTestCase {
     override func setUpWithError() throws { try SRTPLibrary.initialize() }
 
-    /// The `--stats` line the caller's node would write now.
-    private func stats(_ node: NodeCore, _ network: VirtualNetwork) throws -> CallStatus {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("red-stats-\(UInt32.random(in: 0 ... .max)).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var settings = node.environment.settings
-        settings.statsPath = path
-        let reporter = try StatusReporter(settings: settings, start: network.clock.now())
-        reporter.report(now: network.clock.now(), core: node, socket: TransportStatistics(), final: true)
-        let line = try XCTUnwrap(String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
-        return try JSONDecoder().decode(CallStatus.self, from: Data(line.utf8))
-    }
-
     private func call(calleeOffersRED: Bool) throws -> (VirtualNetwork, MediaSession, MediaSession, (Bool) -> Void, NodeCore) {
         let network = VirtualNetwork()
         let callee = VirtualNodes.node(network, at: "192.0.2.2:4730") { $0.redundantAudio = calleeOffersRED }
@@ -49,7 +37,7 @@ final class VirtualCallREDTests: XCTestCase {
         network.run(for: 3)
         XCTAssertEqual(ours.senderStatistics.redundancyBytesSent, 0, "clean path: no redundancy")
         XCTAssertEqual(ours.redundancyDistance, 0)
-        let clean = try stats(caller, network)
+        let clean = try VirtualNodes.stats(of: caller, on: network)
         XCTAssertEqual(clean.redNegotiated, true)
         XCTAssertEqual(clean.redDistance, 0)
         XCTAssertEqual(clean.redundancyBytesSent, 0)
@@ -65,7 +53,7 @@ final class VirtualCallREDTests: XCTestCase {
         // most one frame of each).
         XCTAssertLessThanOrEqual(theirs.jitterStatistics.concealed - concealedBefore, 4, "\(theirs.jitterStatistics)")
         XCTAssertEqual(theirs.senderStatistics.redundancyBytesSent, 0, "the other direction stays clean and plain")
-        let bursty = try stats(caller, network)
+        let bursty = try VirtualNodes.stats(of: caller, on: network)
         XCTAssertEqual(bursty.redDistance, 2)
         XCTAssertEqual(bursty.redundancyBytesSent, ours.senderStatistics.redundancyBytesSent)
         XCTAssertGreaterThan(bursty.redundancyBytesSent ?? 0, 0)
@@ -85,7 +73,7 @@ final class VirtualCallREDTests: XCTestCase {
         network.run(for: 8)
         XCTAssertGreaterThanOrEqual(ours.currentCodecSettings.expectedLossPercent, 10, "the loss is seen")
         XCTAssertEqual(ours.senderStatistics.redPacketsSent, 0)
-        XCTAssertEqual(try stats(caller, network).redNegotiated, false)
+        XCTAssertEqual(try VirtualNodes.stats(of: caller, on: network).redNegotiated, false)
         XCTAssertEqual(theirs.jitterStatistics.redundantCopiesUsed, 0)
         XCTAssertGreaterThan(theirs.jitterStatistics.concealed, 10, "bursts FEC alone cannot rebuild")
     }

@@ -36,14 +36,7 @@ final class VirtualCallRTCPTests: XCTestCase {
         XCTAssertEqual(ours.peerReport?.fractionLost, 0)
 
         // The --stats line carries them, and the one-way mouth-to-ear estimate built on the RTCP RTT.
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtcp-stats-\(UInt32.random(in: 0 ... .max)).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var settings = caller.environment.settings
-        settings.statsPath = path
-        let reporter = try StatusReporter(settings: settings, start: network.clock.now())
-        reporter.report(now: network.clock.now(), core: caller, socket: TransportStatistics(), final: true)
-        let line = try XCTUnwrap(String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
-        let status = try JSONDecoder().decode(CallStatus.self, from: Data(line.utf8))
+        let status = try VirtualNodes.stats(of: caller, on: network)
         XCTAssertEqual(try XCTUnwrap(status.rtcpRttMs), 50, accuracy: 0.031)
         XCTAssertEqual(status.peerLossPercent, 0)
         XCTAssertEqual(status.plannedLossPercent, 0, "a clean path plans no FEC")

@@ -1,6 +1,6 @@
 import Foundation
 import HoplineCore
-import HoplineNet
+@testable import HoplineNet
 @testable import HoplineNode
 import HoplineRelay
 
@@ -131,6 +131,21 @@ final class VirtualSocket: DatagramTransport, @unchecked Sendable {
 
 /// Nodes on a `VirtualNetwork`, built the way `NodeRuntime` builds them but without a socket or thread.
 enum VirtualNodes {
+    /// The `--stats` line `node` would write now (through the real `StatusReporter`, to a temporary file).
+    static func stats(of node: NodeCore, on network: VirtualNetwork) throws -> CallStatus {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("virtual-stats-\(UInt32.random(in: 0 ... .max)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var settings = node.environment.settings
+        settings.statsPath = path
+        let reporter = try StatusReporter(settings: settings, start: network.clock.now())
+        reporter.report(now: network.clock.now(), core: node, socket: TransportStatistics(), final: true)
+        guard let line = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        return try JSONDecoder().decode(CallStatus.self, from: Data(line.utf8))
+    }
+
     /// One second of a 440 Hz tone, repeated: something for the media to carry.
     static let tone: [Float] = (0..<48_000 * 20).map { 0.3 * sin(2 * Float.pi * 440 * Float($0) / 48_000) }
 
