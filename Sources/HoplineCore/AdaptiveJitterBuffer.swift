@@ -41,6 +41,13 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         public var maximumHoldMilliseconds: Double = 1_000
         /// Packets a stream must have before the estimate replaces the initial target.
         public var warmUpPackets = 10
+        /// During warm-up, aim at least for the spread of the packets seen so far (their high quantile plus the
+        /// margin) instead of the initial target alone: on a jittery path the first packet then waits until
+        /// the spread is known, rather than playout starting at 20 ms and growing through concealment.
+        public var startsFromSpread = true
+        /// Under heavy jitter, choose the target by expected quality (`PlayoutQualityModel`: late and network
+        /// loss against delay, after RED/FEC recovery) instead of the percentile; nil: always the percentile.
+        public var qualityModel: PlayoutQualityModel.Configuration? = PlayoutQualityModel.Configuration()
         public var estimator = DelayEstimator.Configuration()
         /// Record arrivals and decisions in `timeline`.
         public var recordsTimeline = false
@@ -71,6 +78,13 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     /// Audio concealed while the buffer was dry, not yet classified as loss or pause (48 kHz samples).
     private var unclassifiedUnderrunSamples = 0
     private var previousWasConcealment = false
+    /// Exponentially weighted share of packets lost in the network (sequence gaps never filled; 0...1).
+    private var networkLoss = 0.0
+    /// The farthest distance of RED copies seen, and the highest timestamp when a copy was last seen.
+    private var copyDistance = 0
+    private var lastCopyTimestamp: Int64?
+    /// The target chosen by the quality model (ms), while it is engaged.
+    private var qualityTarget: Double?
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -81,10 +95,53 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     public var targetDelayMilliseconds: Double {
         var target = configuration.initialTargetMilliseconds
         if estimator.count >= configuration.warmUpPackets {
-            target = estimator.targetMilliseconds + configuration.safetyMarginMilliseconds
-            if configuration.reserveFrameForFEC && recentLoss > 0.002 { target += Double(reserveFrames * lastDuration) / 48 }
+            if let qualityTarget {
+                target = qualityTarget
+            } else {
+                target = percentileTargetMilliseconds
+                if configuration.reserveFrameForFEC && recentLoss > 0.002 { target += Double(reserveFrames * lastDuration) / 48 }
+            }
+        } else if configuration.startsFromSpread && estimator.count > 0 {
+            target = max(target, percentileTargetMilliseconds)
         }
         return min(max(target, configuration.minimumTargetMilliseconds), configuration.maximumTargetMilliseconds)
+    }
+
+    /// Whether the target currently comes from the quality model (heavy jitter) rather than the percentile.
+    public var targetIsQualityWeighted: Bool { qualityTarget != nil && estimator.count >= configuration.warmUpPackets }
+
+    /// The estimator's quantile plus the safety margin (ms).
+    private var percentileTargetMilliseconds: Double { estimator.targetMilliseconds + configuration.safetyMarginMilliseconds }
+
+    /// RED copies per packet seen within the burst memory (0: none).
+    private var redundancyDepth: Int {
+        guard let lastCopyTimestamp, let reference = highestTimestamp,
+            Double(reference - lastCopyTimestamp) / 48 <= configuration.burstMemoryMilliseconds
+        else { return 0 }
+        return copyDistance
+    }
+
+    /// Re-chooses the quality-weighted target after an arrival: engaged while the percentile target is at
+    /// least the model's threshold, with the model's hysteresis against the current choice.
+    private mutating func updateQualityTarget() {
+        guard let model = configuration.qualityModel, estimator.count >= configuration.warmUpPackets else {
+            qualityTarget = nil
+            return
+        }
+        let percentile = percentileTargetMilliseconds
+        guard percentile >= model.engageAboveMilliseconds, networkLoss >= model.engageAboveNetworkLoss else {
+            qualityTarget = nil
+            return
+        }
+        let frame = Double(lastDuration) / 48
+        let depth = redundancyDepth
+        let stream = PlayoutQualityModel.Stream(
+            cumulativeShares: estimator.cumulativeShares, bucketMilliseconds: estimator.configuration.bucketMilliseconds,
+            networkLoss: networkLoss, redundancyDepth: depth, inBandFEC: configuration.reserveFrameForFEC && networkLoss >= model.fecAboveNetworkLoss,
+            frameMilliseconds: frame, marginMilliseconds: configuration.safetyMarginMilliseconds)
+        let highest = min(configuration.maximumTargetMilliseconds, percentile + Double(depth + 1) * frame + 40)
+        qualityTarget = PlayoutQualityModel(configuration: model).choose(
+            stream: stream, current: qualityTarget, lowest: configuration.safetyMarginMilliseconds, highest: highest)
     }
 
     /// Frames kept spare while losses are seen: one for FEC, more while RED is rebuilding bursts.
@@ -121,10 +178,12 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             return insert(packet, duration: duration, arrival: arrival)
         }
         estimator.record(arrival: arrival, mediaMilliseconds: media)
+        noteNetworkLoss(sequence: buffered.extendedSequence)
         let reordered = highestSequence.map { buffered.extendedSequence < $0 } ?? false
         recentReordering += ((reordered ? 1 : 0) - recentReordering) / 100
         highestSequence = max(highestSequence ?? buffered.extendedSequence, buffered.extendedSequence)
         highestTimestamp = max(highestTimestamp ?? buffered.extendedTimestamp, buffered.extendedTimestamp)
+        updateQualityTarget()
         let late = playoutTimestamp.map { buffered.extendedTimestamp < $0 } ?? false
         if configuration.recordsTimeline {
             let relative = arrival.milliseconds - media - (estimator.floorMilliseconds ?? 0)
@@ -140,6 +199,12 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     }
 
     public mutating func insertRedundant(_ packet: RTPPacket, duration: Int, arrival: ClockInstant, distance: Int) -> JitterBufferInsertResult {
+        if buffer.ssrc == packet.ssrc, let highestTimestamp {
+            // Copies are arriving: the quality model counts them as carriers of the frames they repeat.
+            if redundancyDepth == 0 { copyDistance = 0 }
+            copyDistance = max(copyDistance, distance)
+            lastCopyTimestamp = highestTimestamp
+        }
         guard buffer.ssrc == packet.ssrc, case .fresh(let buffered) = buffer.admit(packet, duration: duration, arrival: arrival) else {
             // The primary or an earlier copy is here (or played): nothing to do, and not a network duplicate.
             // A copy never starts or switches a stream: it takes the SSRC of the primary it rode in with.
@@ -321,6 +386,18 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         recentLoss += ((lost ? 1 : 0) - recentLoss) / 250
     }
 
+    /// Network loss from sequence numbers: each number skipped counts as lost, and is taken back if its packet
+    /// turns up later (reordered or late: late packets are the delay distribution's business, not the network's).
+    private mutating func noteNetworkLoss(sequence: Int64) {
+        guard let highestSequence else { return }
+        if sequence > highestSequence {
+            for _ in 0..<min(sequence - highestSequence - 1, 250) { networkLoss += (1 - networkLoss) / 250 }
+            networkLoss -= networkLoss / 250
+        } else {
+            networkLoss = max(0, networkLoss - 1.0 / 250)
+        }
+    }
+
     /// Forgets the stream entirely: its packets and numbering, and the playout state.
     private mutating func restart() {
         buffer.reset()
@@ -337,6 +414,9 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
         highestSequence = nil
         highestTimestamp = nil
         lastBurstTimestamp = nil
+        lastCopyTimestamp = nil
+        copyDistance = 0
+        qualityTarget = nil
         recentReordering = 0
         unclassifiedUnderrunSamples = 0
         previousWasConcealment = false

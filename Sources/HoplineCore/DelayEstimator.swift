@@ -20,6 +20,10 @@ public struct DelayEstimator: Sendable {
         /// How long a minimum transit stays the floor, nanoseconds. Short enough that a drifting sender
         /// clock (transit rising 1 ms/s at 1000 ppm) leaves the floor at most 2 ms behind.
         public var floorWindowNanoseconds: Int64 = 2_000_000_000
+        /// Until the memory is full (1 / (1 - forgetFactor) packets), give every packet the same weight, so the
+        /// first packet does not outweigh the next hundred and the early target is a quantile of what was seen.
+        /// Off: the first packet starts with all the mass and later ones add 1 - forgetFactor each.
+        public var weighsEarlyPacketsEqually = true
 
         public init() {}
     }
@@ -49,9 +53,14 @@ public struct DelayEstimator: Sendable {
         floor.add(transit, at: arrival.nanoseconds, window: configuration.floorWindowNanoseconds)
         let relative = max(0, transit - (floor.minimum ?? transit))
         let bucket = min(histogram.count - 1, Int(relative / configuration.bucketMilliseconds))
-        // Forgetting: every old mass shrinks by the factor, i.e. new mass grows by 1/factor.
-        if packets > 0 { weight /= configuration.forgetFactor }
-        histogram[bucket] += (packets == 0 ? 1 : 1 - configuration.forgetFactor) * weight
+        // Forgetting: every old mass shrinks by (1 - share), i.e. new mass grows by 1 / (1 - share). Until the
+        // memory is full every packet has the same share (a plain mean of the first packets), so the first
+        // packet does not outweigh the next hundred: the early target is a quantile of what was seen.
+        let share =
+            packets == 0 ? 1 : configuration.weighsEarlyPacketsEqually ? max(1 - configuration.forgetFactor, 1 / Double(packets + 1))
+            : 1 - configuration.forgetFactor
+        if packets > 0 { weight /= 1 - share }
+        histogram[bucket] += share * weight
         if weight > 1e100 {
             for index in histogram.indices { histogram[index] /= weight }
             weight = 1
@@ -71,6 +80,19 @@ public struct DelayEstimator: Sendable {
             }
         }
         return configuration.maximumMilliseconds
+    }
+
+    /// The (weighted) share of packets whose relative delay was at most `milliseconds`, one entry per histogram
+    /// bucket: `shares[i]` is the share with relative delay below `(i + 1) * bucketMilliseconds`. Empty before
+    /// the first packet. For `PlayoutQualityModel`, which weighs late loss against delay.
+    public var cumulativeShares: [Double] {
+        guard packets > 0 else { return [] }
+        let total = histogram.reduce(0, +)
+        var cumulative = 0.0
+        return histogram.map { mass in
+            cumulative += mass
+            return min(1, cumulative / total)
+        }
     }
 
     public mutating func reset() { self = DelayEstimator(configuration: configuration) }

@@ -47,4 +47,19 @@ final class DelayEstimatorTests: XCTestCase {
         // ... and the target stays small instead of growing with the drift.
         XCTAssertLessThanOrEqual(estimator.targetMilliseconds, 4)
     }
+
+    func testTheFirstPacketsWeighTheSameSoTheEarlyTargetIsTheirSpread() {
+        var estimator = DelayEstimator()
+        // Ten packets 0, 10, ..., 90 ms above the fastest.
+        feed(&estimator, from: 0, count: 10) { Double($0) * 10 }
+        XCTAssertEqual(estimator.targetMilliseconds, 91, "the 98th percentile of ten equal packets is the largest")
+        XCTAssertEqual(estimator.cumulativeShares[0], 0.1, accuracy: 1e-12)
+        XCTAssertEqual(estimator.cumulativeShares[50], 0.6, accuracy: 1e-12)
+        var firstHeavy = DelayEstimator.Configuration()
+        firstHeavy.weighsEarlyPacketsEqually = false
+        var old = DelayEstimator(configuration: firstHeavy)
+        feed(&old, from: 0, count: 10) { Double($0) * 10 }
+        // The old weighting gave the first packet ~90 % of the mass: the early target was far too small.
+        XCTAssertLessThanOrEqual(old.targetMilliseconds, 81)
+    }
 }
