@@ -13,6 +13,12 @@
 /// spare so the successor is there in time (two frames while RED copies are rebuilding bursts of two: see
 /// `insertRedundant` and `Configuration.burstReserveFrames`). Clock drift moves the delay floor slowly; the
 /// floor is a windowed minimum and stretching follows it.
+///
+/// Under heavy jitter with loss (percentile target >= 60 ms and >= 1 % network loss) the target is chosen by
+/// expected quality instead (`PlayoutQualityModel`: late and network loss after RED/FEC recovery against
+/// mouth-to-ear delay, an E-model cost, with hysteresis); elsewhere it is the percentile as above. During
+/// warm-up the target is at least the spread of the packets seen so far, so a jittery call starts near
+/// its target instead of growing to it through concealment.
 public struct AdaptiveJitterBuffer: JitterBuffer {
     /// Tuning; defaults are what the quality benchmark measured as best (README, issue notes).
     public struct Configuration: Equatable, Sendable {
@@ -80,6 +86,8 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     private var previousWasConcealment = false
     /// Exponentially weighted share of packets lost in the network (sequence gaps never filled; 0...1).
     private var networkLoss = 0.0
+    /// Sequence numbers counted into `networkLoss` (its first ones weigh equally, like the estimator's).
+    private var networkLossSamples = 0
     /// The farthest distance of RED copies seen, and the highest timestamp when a copy was last seen.
     private var copyDistance = 0
     private var lastCopyTimestamp: Int64?
@@ -129,7 +137,12 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
             return
         }
         let percentile = percentileTargetMilliseconds
-        guard percentile >= model.engageAboveMilliseconds, networkLoss >= model.engageAboveNetworkLoss else {
+        // Once engaged, stay engaged down to half the loss and 10 ms less jitter, so the target does not flip
+        // between the two rules (each flip is a stretch) while the estimates hover at a threshold.
+        let engaged = qualityTarget != nil
+        let jitterThreshold = model.engageAboveMilliseconds - (engaged ? 10 : 0)
+        let lossThreshold = model.engageAboveNetworkLoss / (engaged ? 2 : 1)
+        guard percentile >= jitterThreshold, networkLoss >= lossThreshold else {
             qualityTarget = nil
             return
         }
@@ -390,11 +403,16 @@ public struct AdaptiveJitterBuffer: JitterBuffer {
     /// turns up later (reordered or late: late packets are the delay distribution's business, not the network's).
     private mutating func noteNetworkLoss(sequence: Int64) {
         guard let highestSequence else { return }
+        // A running mean over the first 250 numbers, then exponential forgetting over about 250.
+        func add(_ lost: Double) {
+            networkLossSamples += 1
+            networkLoss += (lost - networkLoss) / Double(min(networkLossSamples, 250))
+        }
         if sequence > highestSequence {
-            for _ in 0..<min(sequence - highestSequence - 1, 250) { networkLoss += (1 - networkLoss) / 250 }
-            networkLoss -= networkLoss / 250
+            for _ in 0..<min(sequence - highestSequence - 1, 250) { add(1) }
+            add(0)
         } else {
-            networkLoss = max(0, networkLoss - 1.0 / 250)
+            networkLoss = max(0, networkLoss - 1 / Double(min(max(networkLossSamples, 1), 250)))
         }
     }
 

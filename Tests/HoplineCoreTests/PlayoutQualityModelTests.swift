@@ -33,26 +33,31 @@ struct SyntheticTrace {
 
     var lossShare: Double { Double(delays.filter { $0 == nil }.count) / Double(delays.count) }
 
-    /// The brute-force search: for every target, replays the trace frame by frame (is the packet itself, a RED
-    /// copy in the next packets, or the next packet's FEC in time?) and rates the result with `EModel`.
-    func bruteForce(redundancy: Int, configuration: PlayoutQualityModel.Configuration, frame: Double = 20, margin: Double = 10)
-        -> (target: Double, rating: Double)
-    {
-        var best = (target: 0.0, rating: -Double.infinity)
+    /// The rating of playing this trace at `target`, replayed frame by frame: is the packet itself, a RED copy
+    /// in the next packets, or the next packet's FEC in time? Rated with `EModel`.
+    func replayedRating(
+        target: Double, redundancy: Int, configuration: PlayoutQualityModel.Configuration, frame: Double = 20, margin: Double = 10
+    ) -> Double {
         let frames = delays.count - redundancy - 1
-        for target in stride(from: margin, through: 400, by: 1) {
-            func inTime(_ index: Int, carrier: Int) -> Bool {
-                guard let delay = delays[index + carrier] else { return false }
-                return delay < target - margin - Double(carrier) * frame
-            }
-            var missing = 0, rebuilt = 0
-            for index in 0..<frames where !inTime(index, carrier: 0) {
-                if redundancy > 0, (1...redundancy).contains(where: { inTime(index, carrier: $0) }) { continue }
-                if redundancy == 0 && inTime(index, carrier: 1) { rebuilt += 1 } else { missing += 1 }
-            }
-            let loss = 100 * (Double(missing) + configuration.fecRebuiltLossWeight * Double(rebuilt)) / Double(frames)
-            let rating = 93.2 - EModel.delayImpairment(oneWayDelayMilliseconds: target + configuration.fixedDelayMilliseconds)
-                - EModel.effectiveEquipmentImpairment(lossPercent: loss)
+        func inTime(_ index: Int, carrier: Int) -> Bool {
+            guard let delay = delays[index + carrier] else { return false }
+            return delay < target - margin - Double(carrier) * frame
+        }
+        var missing = 0, rebuilt = 0
+        for index in 0..<frames where !inTime(index, carrier: 0) {
+            if redundancy > 0, (1...redundancy).contains(where: { inTime(index, carrier: $0) }) { continue }
+            if redundancy == 0 && inTime(index, carrier: 1) { rebuilt += 1 } else { missing += 1 }
+        }
+        let loss = 100 * (Double(missing) + configuration.fecRebuiltLossWeight * Double(rebuilt)) / Double(frames)
+        return 93.2 - EModel.delayImpairment(oneWayDelayMilliseconds: target + configuration.fixedDelayMilliseconds)
+            - EModel.effectiveEquipmentImpairment(lossPercent: loss)
+    }
+
+    /// The brute-force search: `replayedRating` for every target from the margin to 400 ms, the best one.
+    func bruteForce(redundancy: Int, configuration: PlayoutQualityModel.Configuration) -> (target: Double, rating: Double) {
+        var best = (target: 0.0, rating: -Double.infinity)
+        for target in stride(from: 10.0, through: 400, by: 1) {
+            let rating = replayedRating(target: target, redundancy: redundancy, configuration: configuration)
             if rating > best.rating { best = (target, rating) }
         }
         return best
