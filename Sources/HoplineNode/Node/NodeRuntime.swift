@@ -19,6 +19,7 @@ public final class NodeRuntime {
     private let clock = MonotonicClock()
     private let group: MultiThreadedEventLoopGroup
     private let inbox = DatagramInbox()
+    private let quietMedia = QuietMediaSwitch()
     private let socket: UDPTransport
     private let stop: StopSignal
     private let core: NodeCore
@@ -46,9 +47,11 @@ public final class NodeRuntime {
             do { return try FileAudioSource.load(path: path) } catch { throw CallError.invalidArgument("--play: \(error)") }
         }
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let inbox = self.inbox
+        let inbox = self.inbox, quietMedia = self.quietMedia
         do {
-            socket = try UDPTransport.bind(to: settings.bind, group: group, clock: clock) { inbox.push($0) }
+            socket = try UDPTransport.bind(to: settings.bind, group: group, clock: clock) {
+                inbox.push($0, wakesConsumer: quietMedia.wakes($0))
+            }
         } catch {
             try? group.syncShutdownGracefully()
             throw CallError.setupFailed("\(error)")
@@ -146,8 +149,10 @@ public final class NodeRuntime {
             let later = clock.now()
             core.tick(now: later)
             status.tick(now: later, core: core, socket: socket.statistics)
+            quietMedia.set(core.calls.mediaFlowsBothWays)
             if done() { break }
         }
+        quietMedia.set(false)
         status.report(now: clock.now(), core: core, socket: socket.statistics, final: true)
         core.calls.finishCall()
         status.clearLine()
