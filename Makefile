@@ -133,6 +133,9 @@ LAB_MEMORY_SCRATCH ?= .build-lab-memory
 CPU_PACKAGES := $(BUILD_PACKAGES) baresip-core python3
 CPU_SCRATCH ?= .build-cpu
 CPU_ARGS ?=
+# The measured build links the Swift runtime and Foundation statically (bench/README.md, "make bench-cpu": ~15 ms
+# less start-up per process); CPU_BUILD_FLAGS= measures the default dynamic build instead.
+CPU_BUILD_FLAGS ?= --static-swift-stdlib
 bench-lab-memory: deps-build check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(LAB_MEMORY_SCRATCH)
 	python3 bench/lab_memory.py --hopline $(LAB_MEMORY_SCRATCH)/release/hopline --speech ../shared/speech
@@ -148,7 +151,7 @@ bench-flood: deps-bench check-swift
 # rounds of 10 s calls). CPU_BASELINE=path/to/another/hopline measures that build in the same run; CPU_ARGS passes
 # options to bench/cpu_compare.py (e.g. CPU_ARGS="--rounds 9").
 bench-cpu: deps-cpu check-swift
-	$(SWIFT) build -c release --product hopline --scratch-path $(CPU_SCRATCH)
+	$(SWIFT) build -c release --product hopline --scratch-path $(CPU_SCRATCH) $(CPU_BUILD_FLAGS)
 	python3 bench/cpu_compare.py --hopline $(CPU_SCRATCH)/release/hopline --speech ../shared/speech --out bench/out \
 		$(if $(CPU_BASELINE),--baseline $(CPU_BASELINE)) $(CPU_ARGS)
 

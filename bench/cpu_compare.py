@@ -96,8 +96,9 @@ class Processes:
                     pass
 
 
-def hopline_call(processes, binary, work, inputs, seconds):
-    """One Hopline call; returns [(role, cpu seconds, recorded seconds)] for the listener and the caller."""
+def hopline_call(processes, binary, work, inputs, seconds, first_audio):
+    """One Hopline call; returns [(role, cpu seconds, recorded seconds)] for the listener and the caller, and adds
+    each side's "first audio played" delay (ms) to `first_audio`."""
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     listener_log = os.path.join(work, "listener.log")
@@ -119,6 +120,8 @@ def hopline_call(processes, binary, work, inputs, seconds):
         raise SystemExit(f"{binary} listen did not finish its recording:\n" + open(listener_log).read())
     listener.send_signal(signal.SIGTERM)
     listener_cpu = reap(listener)
+    first_audio.extend(float(value) for log in (listener_log, caller_log)
+                       for value in re.findall(r"first audio played ([0-9.]+) ms", open(log).read()))
     return [("listener", listener_cpu, wav_seconds(os.path.join(work, "listener.wav"))),
             ("caller", caller_cpu, wav_seconds(os.path.join(work, "caller.wav")))]
 
@@ -234,6 +237,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hopline", required=True, help="the hopline build to measure (release)")
     parser.add_argument("--baseline", help="another hopline build measured in the same run (e.g. main's)")
+    parser.add_argument("--also", action="append", default=[], metavar="LABEL=PATH",
+                        help="one more hopline build to measure in the same run (repeatable)")
     parser.add_argument("--baresip", default="baresip")
     parser.add_argument("--baresip-modules", default="/usr/lib/baresip/modules")
     parser.add_argument("--no-baresip-srtp", action="store_true", help="skip the baresip call with SDES-SRTP")
@@ -250,9 +255,15 @@ def main():
     join_wavs(inputs[0], [os.path.join(args.speech, "s01_48k.wav"), os.path.join(args.speech, "s02_48k.wav")])
     join_wavs(inputs[1], [os.path.join(args.speech, "s03_48k.wav"), os.path.join(args.speech, "s04_48k.wav")])
 
-    systems = [("hopline (this build)", lambda w: (hopline_call(processes, args.hopline, w, inputs, args.seconds), None))]
-    if args.baseline:
-        systems.append(("hopline (baseline)", lambda w: (hopline_call(processes, args.baseline, w, inputs, args.seconds), None)))
+    builds = [("hopline (this build)", args.hopline)] + ([("hopline (baseline)", args.baseline)] if args.baseline else [])
+    for extra in args.also:
+        label, _, path = extra.partition("=")
+        if not path:
+            raise SystemExit(f"--also {extra}: expected LABEL=PATH")
+        builds.append((f"hopline ({label})", path))
+    first_audio = {name: [] for name, _ in builds}
+    systems = [(name, lambda w, name=name, path=path: (
+        hopline_call(processes, path, w, inputs, args.seconds, first_audio[name]), None)) for name, path in builds]
     systems.append(("baresip", lambda w: baresip_call(processes, args.baresip, w, inputs, args.seconds, False, args.baresip_modules)))
     if not args.no_baresip_srtp:
         systems.append(("baresip + SRTP", lambda w: baresip_call(processes, args.baresip, w, inputs, args.seconds, True, args.baresip_modules)))
@@ -299,6 +310,10 @@ def main():
             parts.append(f"{name} {statistics.median(cpus):.3f} s")
         lines.append("")
         lines.append(f"{role_names[0]}/{role_names[1]} only, median: " + ", ".join(parts))
+    lines.append("")
+    lines.append("First audio played after the call started (both sides), median (min-max): " + ", ".join(
+        f"{name} {statistics.median(values):.1f} ms ({min(values):.1f}-{max(values):.1f})"
+        for name, values in first_audio.items() if values))
     lines.append("")
     lines.append("Both: Opus 32 kbit/s mono, 20 ms frames, complexity 9, in-band FEC planned for 5 % loss, no DTX, "
                  "48 kHz, files in and out. Hopline: SRTP (AEAD_AES_128_GCM), RTCP, adaptive jitter buffer, "
