@@ -302,14 +302,15 @@ def main():
         lines.append(f"| {name} | {len(cpus)} | {summary(cpus)} | {ratio:.2f}x | "
                      f"{statistics.median(per_second) * 1000:.1f} ms/s ({min(per_second) * 1000:.1f}-"
                      f"{max(per_second) * 1000:.1f}) | {ratio_per_second:.2f}x |")
-    for role_names in (("listener", "callee"), ("caller", "caller")):
+    for side, (hopline_role, baresip_role) in (("answering side (hopline listen, baresip callee)", ("listener", "callee")),
+                                               ("calling side", ("caller", "caller"))):
         parts = []
         for name, _ in systems:
-            role = role_names[0] if name.startswith("hopline") else role_names[1]
+            role = hopline_role if name.startswith("hopline") else baresip_role
             cpus = [cpu for r, cpu, _ in results[name] if r == role]
             parts.append(f"{name} {statistics.median(cpus):.3f} s")
         lines.append("")
-        lines.append(f"{role_names[0]}/{role_names[1]} only, median: " + ", ".join(parts))
+        lines.append(f"{side}, median per process: " + ", ".join(parts))
     lines.append("")
     lines.append("First audio played after the call started (both sides), median (min-max): " + ", ".join(
         f"{name} {statistics.median(values):.1f} ms ({min(values):.1f}-{max(values):.1f})"
