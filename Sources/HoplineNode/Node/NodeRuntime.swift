@@ -11,7 +11,8 @@ import NIOPosix
 /// monotonic clock. `listen` answers calls until stopped; `call` places one.
 ///
 /// Threading: the socket's event loop only queues datagrams (`DatagramInbox`); everything else, including
-/// media pacing, runs on the thread that called `listen` or `call`. Live audio devices are reached only
+/// media pacing, runs on the thread that called `listen` or `call`. While a call's media flows both ways, the
+/// peer's SRTP waits for that thread's next playout tick instead of waking it (`QuietMediaSwitch`). Live audio devices are reached only
 /// through lock-free rings, so the real-time callback never waits for this thread.
 public final class NodeRuntime {
     public let settings: NodeSettings
