@@ -5,6 +5,7 @@
 #   make bench-quality  call quality and delay under impairments, Hopline vs GStreamer (bench/README.md)
 #   make soak   a 30-minute call through the impairment proxy; memory, CPU and descriptors must stay flat
 #   make bench-flood    a listener's CPU per garbage handshake message under a 5,000/s flood
+#   make bench-cpu      CPU per call process: a 10 s Hopline call against a baresip call, files on both ends
 #   make bench-lab-memory  peak RSS of `loopback --fast` on 1-, 10- and 60-minute inputs (streaming: flat)
 #   make bench-relay    Hopline's relay vs a minimal C forwarder vs coturn, CPU/packet, capacity, delay, memory
 #   make bench-failover relay failover gap (SIGKILL of the active relay) and a relaying node's own call quality
@@ -53,8 +54,8 @@ DHT_ARGS ?=
 DEMO_INPUT := samples/demo-speech-16k.wav
 DEMO_OUTPUT := demo-received.wav
 
-.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-dht bench-lab-memory \
-	bench-venv soak fuzz fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover deps-dht \
+.PHONY: demo test bench bench-quality bench-relay bench-relay-tools bench-failover bench-flood bench-cpu bench-dht bench-lab-memory \
+	bench-venv soak fuzz fuzz-seeds build deps-build deps-test deps-bench deps-quality deps-relay deps-failover deps-dht deps-cpu \
 	check-swift clean bench-echo live-drift
 
 demo: deps-build check-swift
@@ -128,6 +129,13 @@ bench-dht: deps-dht check-swift
 
 # Peak RSS of `hopline loopback --fast` against input length (bench/README.md, "make bench-lab-memory").
 LAB_MEMORY_SCRATCH ?= .build-lab-memory
+# bench-cpu: baresip (Debian's baresip-core 1.0, the reference) and python3 (the driver: standard library only).
+CPU_PACKAGES := $(BUILD_PACKAGES) baresip-core python3
+CPU_SCRATCH ?= .build-cpu
+CPU_ARGS ?=
+# The measured build links the Swift runtime and Foundation statically (bench/README.md, "make bench-cpu": ~15 ms
+# less start-up per process); CPU_BUILD_FLAGS= measures the default dynamic build instead.
+CPU_BUILD_FLAGS ?= --static-swift-stdlib
 bench-lab-memory: deps-build check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(LAB_MEMORY_SCRATCH)
 	python3 bench/lab_memory.py --hopline $(LAB_MEMORY_SCRATCH)/release/hopline --speech ../shared/speech
@@ -138,6 +146,14 @@ bench-flood: deps-bench check-swift
 	$(SWIFT) build -c release --product hopline --scratch-path $(RELAY_SCRATCH)
 	python3 bench/handshake_flood.py --hopline $(RELAY_SCRATCH)/release/hopline --rate 5000 --seconds 5 \
 		$(if $(FLOOD_BASELINE),--baseline $(FLOOD_BASELINE))
+
+# CPU per call process, Hopline against baresip (bench/README.md, "make bench-cpu"): ~4 minutes after the build (5
+# rounds of 10 s calls). CPU_BASELINE=path/to/another/hopline measures that build in the same run; CPU_ARGS passes
+# options to bench/cpu_compare.py (e.g. CPU_ARGS="--rounds 9").
+bench-cpu: deps-cpu check-swift
+	$(SWIFT) build -c release --product hopline --scratch-path $(CPU_SCRATCH) $(CPU_BUILD_FLAGS)
+	python3 bench/cpu_compare.py --hopline $(CPU_SCRATCH)/release/hopline --speech ../shared/speech --out bench/out \
+		$(if $(CPU_BASELINE),--baseline $(CPU_BASELINE)) $(CPU_ARGS)
 
 # ~11 minutes after the build: 16 targets x FUZZ_SECONDS (default 80), two at a time (FUZZ_JOBS); FUZZ_TARGETS="rtp
 # noise" for a subset. The first build takes ~12 minutes on 2 cores (every dependency with ASan and coverage).
@@ -179,6 +195,8 @@ deps-relay:
 deps-failover:
 	@scripts/ensure-debian-packages.sh $(FAILOVER_PACKAGES)
 
+deps-cpu:
+	@scripts/ensure-debian-packages.sh $(CPU_PACKAGES)
 deps-dht:
 	@scripts/ensure-debian-packages.sh $(DHT_PACKAGES)
 

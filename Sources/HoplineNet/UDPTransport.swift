@@ -38,11 +38,13 @@ public final class UDPTransport: DatagramTransport {
         // silently splitting the incoming packets.
         let descriptor = try UDPTransport.boundSocket(address, bufferBytes: receiveBufferBytes)
         // Vector reads (recvmmsg, 16 datagrams a call); NIO splits one receive buffer evenly between them, so
-        // each gets a whole 2 KiB.
+        // each gets a whole 2 KiB. One read per readiness event: NIO reads again until the socket is empty,
+        // which for a call's one datagram at a time doubles the recvmmsg calls (the second finds nothing); a
+        // socket with more than 16 waiting is simply reported ready again (epoll is level-triggered).
         let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.datagramVectorReadMessageCount, value: 16)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2_048))
-            .channelOption(.maxMessagesPerRead, value: 4)
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

@@ -46,6 +46,25 @@ final class WAVStreamWriterTests: XCTestCase {
         XCTAssertEqual(try WAVReader.read(path: path + ".partial").audio.samples.count, 4_800)
     }
 
+    func testAppendsAreBufferedUntilTheBufferFillsOrACheckpointAndKeepTheirOrder() throws {
+        let path = directory.appendingPathComponent("buffered.wav").path
+        let writer = try WAVStreamWriter(path: path, bufferSamples: 100)
+        let audio = tone(1_000)
+        func fileBytes() throws -> Int { try FileManager.default.attributesOfItem(atPath: writer.partialPath)[.size] as! Int }
+        try audio[0..<60].withUnsafeBufferPointer { try writer.append($0) }
+        XCTAssertEqual(try fileBytes(), 44, "60 samples wait in the buffer")
+        try audio[60..<310].withUnsafeBufferPointer { try writer.append($0) }
+        XCTAssertEqual(try fileBytes(), 44 + 2 * 300, "three full buffers are written, 10 samples wait")
+        XCTAssertEqual(writer.sampleCount, 310)
+        try writer.checkpoint()
+        XCTAssertEqual(try WAVReader.read(path: writer.partialPath).audio.samples.count, 310)
+        try audio[310...].withUnsafeBufferPointer { try writer.append($0) }
+        try writer.finish()
+        let samples = try WAVReader.read(path: path).audio.samples
+        XCTAssertEqual(samples.count, 1_000)
+        for (index, expected) in audio.enumerated() { XCTAssertEqual(samples[index], expected, accuracy: 1.0 / 32_767) }
+    }
+
     func testAnEmptyRecordingIsStillAValidFileAndBadPathsAreNamed() throws {
         let path = directory.appendingPathComponent("empty.wav").path
         try WAVStreamWriter(path: path).finish()

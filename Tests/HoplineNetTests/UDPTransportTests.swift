@@ -1,6 +1,8 @@
+import Foundation
 import HoplineCore
 import HoplineNet
 import NIOPosix
+import Synchronization
 import XCTest
 
 final class UDPTransportTests: XCTestCase {
@@ -46,6 +48,27 @@ final class UDPTransportTests: XCTestCase {
         XCTAssertEqual(inbox.drain().count, 3)
         XCTAssertEqual(inbox.dropped, 2)
         XCTAssertTrue(inbox.waitAndDrain(timeoutNanoseconds: 1_000_000).isEmpty)
+    }
+
+    /// A datagram queued without waking (a call's media) is taken with the next one that wakes the consumer,
+    /// in order, and does not stop that one from waking it.
+    func testAQuietDatagramWaitsForTheNextWakeUpAndDoesNotSwallowIt() throws {
+        let inbox = DatagramInbox()
+        let source = try PeerAddress(parsing: "127.0.0.1:1")
+        let taken = Mutex<[UInt8]?>(nil)
+        let consumer = Thread {
+            let datagrams = inbox.waitAndDrain(timeoutNanoseconds: 20_000_000_000)
+            taken.withLock { $0 = datagrams.map { $0.bytes[0] } }
+        }
+        consumer.start()
+        inbox.push(InboundDatagram(bytes: [1], source: source, arrival: .zero), wakesConsumer: false)
+        inbox.push(InboundDatagram(bytes: [2], source: source, arrival: .zero))
+        let deadline = MonotonicDeadline(seconds: 10)
+        while taken.withLock({ $0 }) == nil, !deadline.passed { usleep(1_000) }
+        XCTAssertEqual(taken.withLock { $0 }, [1, 2], "woken long before its 20 s timeout, with both datagrams")
+        // After the drain a quiet datagram alone is still there for the next drain.
+        inbox.push(InboundDatagram(bytes: [3], source: source, arrival: .zero), wakesConsumer: false)
+        XCTAssertEqual(inbox.waitAndDrain(timeoutNanoseconds: 1_000_000).map { $0.bytes[0] }, [3])
     }
 }
 

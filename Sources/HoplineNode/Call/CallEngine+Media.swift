@@ -36,6 +36,13 @@ extension CallEngine {
             sendsRED: settings.redundantAudio && call.peerOffer?.redundantAudio == true, acceptsRED: settings.redundantAudio)
     }
 
+    /// Whether the call's media flows both ways (active, sending, and the peer's packets arriving): then the
+    /// loop wakes every playout period anyway, and the peer's media may wait for it (`QuietMediaSwitch`).
+    var mediaFlowsBothWays: Bool {
+        guard let call, call.phase == .active, let media = call.media else { return false }
+        return media.sending && media.reception.packetsReceived > 0
+    }
+
     func finishMedia(_ media: MediaSession, call: CallContext) {
         for sink in media.sinkList {
             guard let recording = sink as? RecordingSink else { continue }

@@ -158,10 +158,10 @@ final class CallEngine {
                 deadline = min(deadline, rekey)
             }
         }
-        // Retransmissions fire exactly on their schedule.
-        let resends = [call.handshakeRetry?.nextSendMilliseconds].compactMap { $0 }
-            + call.unacknowledged.values.map(\.nextSendMilliseconds)
-        if let first = resends.min() { deadline = min(deadline, ClockInstant.milliseconds(first)) }
+        // Retransmissions fire exactly on their schedule (no array per pass: this runs at every wake-up).
+        var first = call.handshakeRetry?.nextSendMilliseconds
+        for pending in call.unacknowledged.values { first = min(first ?? pending.nextSendMilliseconds, pending.nextSendMilliseconds) }
+        if let first { deadline = min(deadline, ClockInstant.milliseconds(first)) }
         return deadline
     }
 }

@@ -143,6 +143,7 @@ struct CallPathSet {
     /// Live paths, best first: direct before relayed, then by RTT (unmeasured last), then by age.
     func ranked(at now: ClockInstant) -> [PathKey] {
         let live = order.filter { isAlive($0, at: now) }
+        guard live.count > 1 else { return live }  // the usual single direct path: nothing to sort, every tick
         return live.enumerated().sorted { lhs, rhs in
             let a = paths[lhs.element]!, b = paths[rhs.element]!
             if a.key.isRelayed != b.key.isRelayed { return !a.key.isRelayed }

@@ -11,7 +11,8 @@ import NIOPosix
 /// monotonic clock. `listen` answers calls until stopped; `call` places one.
 ///
 /// Threading: the socket's event loop only queues datagrams (`DatagramInbox`); everything else, including
-/// media pacing, runs on the thread that called `listen` or `call`. Live audio devices are reached only
+/// media pacing, runs on the thread that called `listen` or `call`. While a call's media flows both ways, the
+/// peer's SRTP waits for that thread's next playout tick instead of waking it (`QuietMediaSwitch`). Live audio devices are reached only
 /// through lock-free rings, so the real-time callback never waits for this thread.
 public final class NodeRuntime {
     public let settings: NodeSettings
@@ -19,6 +20,7 @@ public final class NodeRuntime {
     private let clock = MonotonicClock()
     private let group: MultiThreadedEventLoopGroup
     private let inbox = DatagramInbox()
+    private let quietMedia = QuietMediaSwitch()
     private let socket: UDPTransport
     private let stop: StopSignal
     private let core: NodeCore
@@ -46,9 +48,11 @@ public final class NodeRuntime {
             do { return try FileAudioSource.load(path: path) } catch { throw CallError.invalidArgument("--play: \(error)") }
         }
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let inbox = self.inbox
+        let inbox = self.inbox, quietMedia = self.quietMedia
         do {
-            socket = try UDPTransport.bind(to: settings.bind, group: group, clock: clock) { inbox.push($0) }
+            socket = try UDPTransport.bind(to: settings.bind, group: group, clock: clock) {
+                inbox.push($0, wakesConsumer: quietMedia.wakes($0))
+            }
         } catch {
             try? group.syncShutdownGracefully()
             throw CallError.setupFailed("\(error)")
@@ -146,8 +150,10 @@ public final class NodeRuntime {
             let later = clock.now()
             core.tick(now: later)
             status.tick(now: later, core: core, socket: socket.statistics)
+            quietMedia.set(core.calls.mediaFlowsBothWays)
             if done() { break }
         }
+        quietMedia.set(false)
         status.report(now: clock.now(), core: core, socket: socket.statistics, final: true)
         core.calls.finishCall()
         status.clearLine()
