@@ -102,7 +102,13 @@ final class EchoCancellationTests: XCTestCase {
 
         let stream = try LiveAudioStream(configuration: LiveAudioConfiguration(ringCapacity: 16_384))
         defer { stream.close() }
-        let processor = try VoiceProcessor(options: VoiceProcessingOptions(echoCancellation: echoCancellation))
+        let env = ProcessInfo.processInfo.environment
+        var tuning = EchoCancellerTuning()
+        if let value = env["HOPLINE_AEC_FILTER_MS"].flatMap(Double.init) { tuning.filterSeconds = value / 1_000 }
+        if let value = env["HOPLINE_AEC_LEAD_MS"].flatMap(Double.init) { tuning.leadSeconds = value / 1_000 }
+        if let value = env["HOPLINE_AEC_RES_DB"].flatMap(Int.init) { tuning.residualSuppressionDb = value }
+        let processor = try VoiceProcessor(
+            options: VoiceProcessingOptions(echoCancellation: echoCancellation), echoCanceller: tuning)
         let playback = try PlaybackPipeline(device: stream, processor: echoCancellation ? processor : nil)
         let capture = try CapturePipeline(device: stream, processor: processor)
         try stream.start()
