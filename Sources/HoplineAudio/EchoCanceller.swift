@@ -9,8 +9,10 @@ internal import Glibc
 ///
 /// The reference is kept as counted samples; microphone sample `m` is matched with reference sample
 /// `m + offset`. The offset starts from the delay the device reports and is replaced by the cross-correlation
-/// estimate once the far end has talked for half a second (tried every 0.25 s until then; checked every
-/// second after that, so a device that slips is followed; a move of more than 2 ms starts the filter over). The filter is handed the reference `leadSamples` ahead of its echo (the filter
+/// estimate once the far end has talked for half a second (tried every 0.25 s until then). It is checked
+/// every second after that, so a device that slips is followed: a move of more than 2 ms must correlate 0.2
+/// better than the current offset twice in a row (near-end speech in double talk can lift a lag a pitch
+/// period away just above the true one), and starts the filter over. The filter is handed the reference `leadSamples` ahead of its echo (the filter
 /// models an echo path that starts `leadSamples` late), so it covers what the
 /// estimate leaves (its 1 ms grain, a changing delay) plus `filterSamples - leadSamples` of echo tail. A
 /// linear filter subtracts the echo and leaves the near end alone, so double talk keeps the near-end speech.
@@ -21,6 +23,8 @@ internal import Glibc
 final class EchoCanceller {
     let sampleRate: Int
     let frameSamples: Int
+    /// speexdsp's block: 5 ms (two per 10 ms frame), which adapts faster than 10 ms blocks (measured).
+    let blockSamples: Int
     let filterSamples: Int
     let leadSamples: Int
     /// Microphone sample `m` holds the echo of reference sample `m + offset` (nil before the first frame).
@@ -28,7 +32,7 @@ final class EchoCanceller {
     /// The last delay estimate: full-rate samples from a reference sample being rendered to its echo being
     /// processed.
     private(set) var measuredLag: Int?
-    /// Times the alignment moved after the first estimate (and the filter started over).
+    /// Times the alignment moved after the first lock (the filter kept: only the reference shifts).
     private(set) var realignments = 0
     /// Estimates taken (the first one included).
     private(set) var estimates = 0
@@ -40,30 +44,37 @@ final class EchoCanceller {
     private var rendered = 0
     private var captured = 0
     private var framesSinceEstimate = 0
+    /// Whether an estimate has set the offset; a candidate offset seen once, waiting for confirmation.
+    private var locked = false
+    private var pending: Int?
+    /// The last quarter second of microphone, for refining an estimate to the sample.
+    private var recent: [Float]
     private var microphone: [Int16]
     private var reference: [Int16]
     private var output: [Int16]
 
-    /// Estimates are tried every 0.25 s of capture until the first succeeds, then every second.
+    /// Estimates are tried every 0.25 s of capture until the first succeeds, then every 0.25 s as well (a
+    /// loaded sound server was measured to move the echo by 4-6 ms every few seconds).
     private static let firstEstimateEverySeconds = 0.25
-    private static let estimateEverySeconds = 1.0
-    /// A new estimate moves the alignment only if it differs by more than this (ms): the estimate's grain is
-    /// 0.5 ms at 48 kHz, and the filter's lead takes up small moves.
-    private static let realignThresholdMs = 2.0
+    private static let estimateEverySeconds = 0.25
+    /// Once locked, a new offset must correlate this much better than the current one (and twice in a row).
+    private static let realignMargin = 0.2
     /// Reference frames below this mean square (about -60 dBFS) are far-end silence (`cancel` returns false).
     private static let activeReferencePower = 1e-6
 
     /// `filterSeconds`: the adaptive filter's length; `leadSeconds`: how early the reference is handed over.
     init(
-        sampleRate: Int, filterSeconds: Double = 0.1, leadSeconds: Double = 0.01, residualSuppressionDb: Int? = nil,
+        sampleRate: Int, filterSeconds: Double = 0.02, leadSeconds: Double = 0.0025, residualSuppressionDb: Int? = nil,
         maximumDelaySeconds: Double = 1
     ) throws(VoiceProcessingError) {
         self.sampleRate = sampleRate
         frameSamples = sampleRate / 100
-        let filter = max(frameSamples, Int((filterSeconds * Double(sampleRate)).rounded() / Double(frameSamples)) * frameSamples)
+        blockSamples = frameSamples / 2
+        let blocks = Int((filterSeconds * Double(sampleRate) / Double(blockSamples)).rounded())
+        let filter = max(2, blocks) * blockSamples
         filterSamples = filter
         leadSamples = min(filter / 2, Int(leadSeconds * Double(sampleRate)))
-        guard let echo = speex_echo_state_init(Int32(frameSamples), Int32(filter)) else {
+        guard let echo = speex_echo_state_init(Int32(blockSamples), Int32(filter)) else {
             throw .echoCancellerFailed(sampleRate: sampleRate, step: "speex_echo_state_init")
         }
         self.echo = echo
@@ -72,7 +83,7 @@ final class EchoCanceller {
             throw .echoCancellerFailed(sampleRate: sampleRate, step: "SPEEX_ECHO_SET_SAMPLING_RATE")
         }
         if let residualSuppressionDb {
-            guard let state = speex_preprocess_state_init(Int32(frameSamples), Int32(sampleRate)) else {
+            guard let state = speex_preprocess_state_init(Int32(blockSamples), Int32(sampleRate)) else {
                 speex_echo_state_destroy(echo)
                 throw .echoCancellerFailed(sampleRate: sampleRate, step: "speex_preprocess_state_init")
             }
@@ -90,6 +101,7 @@ final class EchoCanceller {
         // Room for the longest lag searched, the filter, and a second of capture backlog.
         history = [Float](repeating: 0, count: Int(Double(sampleRate) * (maximumDelaySeconds + 1)) + filter)
         microphone = [Int16](repeating: 0, count: frameSamples)
+        recent = [Float](repeating: 0, count: sampleRate / 4)
         reference = [Int16](repeating: 0, count: frameSamples)
         output = [Int16](repeating: 0, count: frameSamples)
     }
@@ -117,8 +129,9 @@ final class EchoCanceller {
         precondition(frame.count == frameSamples, "echo canceller frames are 10 ms")
         if offset == nil { offset = rendered - reportedDelaySamples - captured }
         estimator.addMicrophone(UnsafeBufferPointer(frame))
+        for index in 0..<frameSamples { recent[(captured + index) % recent.count] = frame[index] }
         framesSinceEstimate += 1
-        let interval = estimates == 0 ? Self.firstEstimateEverySeconds : Self.estimateEverySeconds
+        let interval = locked ? Self.estimateEverySeconds : Self.firstEstimateEverySeconds
         if Double(framesSinceEstimate) >= interval * 100 {
             framesSinceEstimate = 0
             realign()
@@ -139,8 +152,11 @@ final class EchoCanceller {
         microphone.withUnsafeBufferPointer { mic in
             reference.withUnsafeBufferPointer { ref in
                 output.withUnsafeMutableBufferPointer { out in
-                    speex_echo_cancellation(echo, mic.baseAddress, ref.baseAddress, out.baseAddress)
-                    if let preprocess { _ = speex_preprocess_run(preprocess, out.baseAddress) }
+                    for block in stride(from: 0, to: frameSamples, by: blockSamples) {
+                        speex_echo_cancellation(
+                            echo, mic.baseAddress! + block, ref.baseAddress! + block, out.baseAddress! + block)
+                        if let preprocess { _ = speex_preprocess_run(preprocess, out.baseAddress! + block) }
+                    }
                 }
             }
         }
@@ -150,14 +166,64 @@ final class EchoCanceller {
     }
 
     private func realign() {
-        guard let estimate = estimator.estimate() else { return }
+        guard let estimate = estimator.estimate(comparedWith: offset) else { return }
         estimates += 1
-        measuredLag = estimate.lag
-        let threshold = Int(Self.realignThresholdMs * Double(sampleRate) / 1_000)
-        guard let current = offset, abs(estimate.offset - current) > threshold else { return }
-        if estimates > 1 { realignments += 1 }
-        offset = estimate.offset
-        speex_echo_state_reset(echo)
+        let threshold = 2 * estimator.decimation
+        guard let current = offset, abs(estimate.offset - current) > threshold else {
+            measuredLag = estimate.lag
+            pending = nil
+            locked = true
+            return
+        }
+        if locked {
+            // Locked: move only for a clearly better match, seen twice in a row. During double talk the near
+            // end's speech can lift a neighbouring lag (a pitch period away) just above the true one.
+            let atCurrent = estimate.correlationAtCompared ?? 0
+            guard estimate.correlation >= atCurrent + Self.realignMargin else {
+                pending = nil
+                return
+            }
+            guard let previous = pending, abs(previous - estimate.offset) <= threshold else {
+                pending = estimate.offset
+                return
+            }
+        }
+        pending = nil
+        let refined = refine(estimate.offset)
+        measuredLag = estimate.lag + (estimate.offset - refined)
+        offset = refined
+        if locked {
+            // The echo path only moved in time (a device or sound server that dropped or added samples): the
+            // filter, which models the path relative to the aligned reference, stays valid.
+            realignments += 1
+        } else {
+            locked = true
+            speex_echo_state_reset(echo)
+        }
+    }
+
+    /// The offset to the sample: full-rate correlation of the last `recent` microphone samples with the
+    /// reference around the coarse estimate (plus or minus two low-rate samples).
+    private func refine(_ coarse: Int) -> Int {
+        let span = min(captured, recent.count)
+        guard span > 0 else { return coarse }
+        let first = captured - span
+        var best = (offset: coarse, score: -Double.infinity)
+        let reach = 2 * estimator.decimation
+        for candidate in (coarse - reach)...(coarse + reach) {
+            guard first + candidate >= max(0, rendered - history.count), captured - 1 + candidate < rendered else { continue }
+            var dot = 0.0
+            var power = 0.0
+            for index in first..<captured {
+                let r = Double(history[(index + candidate) % history.count])
+                dot += Double(recent[index % recent.count]) * r
+                power += r * r
+            }
+            guard power > 0 else { continue }
+            let score = dot / power.squareRoot()
+            if score > best.score { best = (candidate, score) }
+        }
+        return best.offset
     }
 
     private static func pcm(_ value: Float) -> Int16 {

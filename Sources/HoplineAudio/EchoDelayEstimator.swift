@@ -21,6 +21,9 @@ public struct EchoDelayEstimator: Sendable {
         public var lag: Int
         /// The normalised correlation at the match, 0...1.
         public var correlation: Double
+        /// The normalised correlation at the offset `estimate(comparedWith:)` was given (nil: none given, or out
+        /// of the range searched).
+        public var correlationAtCompared: Double?
     }
 
     /// Full-rate samples per low-rate sample.
@@ -94,7 +97,9 @@ public struct EchoDelayEstimator: Sendable {
 
     /// The best match of the newest `window` of microphone in the reference, or nil when there is not yet that
     /// much of both, either side is too quiet, or no lag correlates by `minimumCorrelation`.
-    public mutating func estimate() -> Estimate? {
+    /// `comparedWith`: an offset (full-rate samples) whose correlation is reported alongside, so a caller can
+    /// tell a real move of the echo from a near miss during double talk.
+    public mutating func estimate(comparedWith compared: Int? = nil) -> Estimate? {
         guard microphoneCount >= window, referenceCount >= window else { return nil }
         let micStart = microphoneCount - window
         // Offsets from the newest possible (the reference window ending at the newest reference) back by
@@ -120,6 +125,9 @@ public struct EchoDelayEstimator: Sendable {
                 var power: Float = 0
                 for index in 0..<window { power += ref[index] * ref[index] }
                 var best: (lag: Int, score: Float, power: Float)?
+                // The compared offset's lag, rounded to the low rate.
+                let comparedLag = compared.map { newest - Int((Double($0) / Double(decimation)).rounded()) }
+                var comparedScore: Float?
                 for start in 0..<lags {
                     if start > 0 {
                         let leaving = ref[start - 1]
@@ -145,13 +153,14 @@ public struct EchoDelayEstimator: Sendable {
                     dot += dot1 + dot2 + dot3
                     let score = dot / (power.squareRoot() * micPower.squareRoot())
                     if best == nil || score > best!.score { best = (lags - 1 - start, score, power) }
+                    if lags - 1 - start == comparedLag { comparedScore = score }
                 }
                 guard let best, Double(best.score) >= minimumCorrelation,
                     Double(best.power) / Double(window) >= minimumPower
                 else { return nil }
                 return Estimate(
                     offset: (newest - best.lag) * decimation, lag: best.lag * decimation,
-                    correlation: Double(best.score))
+                    correlation: Double(best.score), correlationAtCompared: comparedScore.map(Double.init))
             }
         }
     }

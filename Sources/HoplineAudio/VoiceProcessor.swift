@@ -9,7 +9,7 @@ internal import Glibc
 /// then WebRTC's audio processing module (Debian's libwebrtc-audio-processing 0.3, through the CHoplineAPM C
 /// shim) for its high-pass filter, noise suppression and automatic gain control.
 ///
-/// The far end goes in with `analyzeRender` (exactly what is handed to the speaker), the microphone with
+/// The far end goes in with `analyzeRender` (exactly what the speaker played), the microphone with
 /// `processCapture`, which cancels the echo of the far end in place; the caller says how long after its
 /// render frame an echo reaches `processCapture` (`delayMilliseconds`, the device's own numbers), which the
 /// canceller uses until it has measured the delay itself. Both must be called from one thread at a time,
@@ -29,8 +29,8 @@ public final class VoiceProcessor {
     public private(set) var errors = 0
     /// Capture frames processed.
     public private(set) var captureFrames = 0
-    /// Render frames analysed.
-    public private(set) var renderFrames = 0
+    /// Far-end samples analysed.
+    public private(set) var renderSamples = 0
     private let state: OpaquePointer
     private let canceller: EchoCanceller?
     private var echoMeter = EchoMeter()
@@ -62,10 +62,10 @@ public final class VoiceProcessor {
         hopline_apm_destroy(state)
     }
 
-    /// The far end: one 10 ms frame exactly as it was handed to the speaker.
+    /// The far end exactly as it was handed to the speaker (any length).
     public func analyzeRender(_ frame: UnsafeBufferPointer<Float>) {
         canceller?.render(frame)
-        renderFrames += 1
+        renderSamples += frame.count
     }
 
     /// The near end: one 10 ms microphone frame, processed in place. `delayMilliseconds`: from the moment the
@@ -147,7 +147,7 @@ public struct EchoCancellerTuning: Sendable, Equatable {
     /// speexdsp's residual echo suppression after the linear filter, dB (negative), or nil for none.
     public var residualSuppressionDb: Int?
 
-    public init(filterSeconds: Double = 0.1, leadSeconds: Double = 0.01, residualSuppressionDb: Int? = nil) {
+    public init(filterSeconds: Double = 0.02, leadSeconds: Double = 0.0025, residualSuppressionDb: Int? = nil) {
         self.filterSeconds = filterSeconds
         self.leadSeconds = leadSeconds
         self.residualSuppressionDb = residualSuppressionDb

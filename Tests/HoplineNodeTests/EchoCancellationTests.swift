@@ -35,6 +35,7 @@ final class EchoCancellationTests: XCTestCase {
             "echo cancellation: ERLE \(String(format: "%.1f", erle)) dB after 2 s (microphone at "
                 + "\(String(format: "%.1f", micLevel)) dBFS); WebRTC: \(String(describing: result.metrics)); "
                 + "echo delay told \(String(format: "%.1f", result.capture.echoDelaySeconds * 1_000)) ms; "
+                + "render samples \(result.renderSamples), stream \(result.stream); "
                 + "processor errors \(result.errors)")
         XCTAssertGreaterThan(micLevel, -40, "the microphone did not hear the speaker")
         XCTAssertGreaterThanOrEqual(erle, 25)
@@ -62,6 +63,7 @@ final class EchoCancellationTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let degraded = directory.appendingPathComponent("near-end-after-aec.wav").path
         try WAVWriter.write(PCMAudio(sampleRate: Self.rate, samples: output), toPath: degraded)
+        print("double talk: canceller \(String(describing: result.metrics)), render samples \(result.renderSamples), stream \(result.stream)")
         print(
             "double talk: near-end correlation \(String(format: "%.3f", alignment.correlation)), \(good) of "
                 + "\(alignment.segmentCorrelations.count) voiced segments above 0.9, median "
@@ -87,6 +89,8 @@ final class EchoCancellationTests: XCTestCase {
         var errors: Int
         var measuredSamples: Int
         var nearStartSample: Int
+        var renderSamples: Int
+        var stream: String
     }
 
     /// Plays `far` through the speaker pipeline in 10 ms chunks on the monotonic clock (as a call's playout
@@ -151,7 +155,8 @@ final class EchoCancellationTests: XCTestCase {
         try stream.stop()
         return LoopResult(
             output: output, capture: capture.statistics, metrics: processor.echoMetrics, errors: processor.errors,
-            measuredSamples: capture.statistics.samplesProduced - measuredStart, nearStartSample: nearStart)
+            measuredSamples: capture.statistics.samplesProduced - measuredStart, nearStartSample: nearStart,
+            renderSamples: processor.renderSamples, stream: "\(stream.statistics)")
     }
 
     /// bench/pesq_score.py's median PESQ-WB of `degraded` against `reference`.
