@@ -112,25 +112,24 @@ extension VoiceProcessor {
     }
 }
 
-/// The echo return loss enhancement as the far end hears it: the microphone's power over the processed output's,
-/// each smoothed over about 1 s of frames in which the far end talks (a running mean until then).
+/// The echo return loss enhancement as the far end hears it: per frame in which the far end talks, the
+/// microphone's power over the processed output's in dB (held within -10...90), averaged over about the last
+/// second of such frames (a running mean until then). Averaging dB rather than powers keeps the first
+/// unconverged second from masking what the canceller does now.
 struct EchoMeter {
-    private var microphone = 0.0
-    private var output = 0.0
+    private var decibels = 0.0
     private var frames = 0
 
-    mutating func add(microphone frameMicrophone: Double, output frameOutput: Double) {
+    mutating func add(microphone: Double, output: Double) {
+        guard microphone > 1e-10 else { return }  // the far end's echo is not in this frame
+        let frame = min(90, max(-10, 10 * log10(microphone / max(output, 1e-12))))
         let weight = frames < 100 ? 1 / Double(frames + 1) : 1.0 / 100
-        microphone += (frameMicrophone - microphone) * weight
-        output += (frameOutput - output) * weight
+        decibels += (frame - decibels) * weight
         frames += 1
     }
 
     /// nil until the far end has talked for a second.
-    var enhancementDb: Double? {
-        guard frames >= 100, microphone > 0 else { return nil }
-        return 10 * log10(microphone / max(output, 1e-12))
-    }
+    var enhancementDb: Double? { frames >= 100 ? decibels : nil }
 }
 
 @available(*, unavailable, message: "VoiceProcessor owns mutable C state; use it from one thread at a time")
@@ -156,8 +155,9 @@ public struct EchoCancellerTuning: Sendable, Equatable {
 
 /// The echo canceller's view of the echo path (its own measurements).
 public struct EchoMetrics: Sendable, Equatable {
-    /// ERLE: the microphone's power over what leaves the processor while the far end talks, dB (about 1 s
-    /// smoothing; near-end speech in that time lowers it, `--auto-gain`'s gain is part of it).
+    /// ERLE: the microphone's power over what leaves the processor while the far end talks, dB (each frame's,
+    /// averaged over about the last second; near-end speech in that time lowers it, and `--auto-gain`'s gain is
+    /// part of it).
     public var echoReturnLossEnhancementDb: Double
     /// The echo path delay measured by cross-correlation: from a far-end sample being handed to the speaker to
     /// its echo being processed, ms (nil until measured).
