@@ -10,9 +10,11 @@ internal import Glibc
 /// The reference is kept as counted samples; microphone sample `m` is matched with reference sample
 /// `m + offset`. The offset starts from the delay the device reports and is replaced by the cross-correlation
 /// estimate once the far end has talked for half a second (tried every 0.25 s until then). It is checked
-/// every second after that, so a device that slips is followed: a move of more than 2 ms must correlate 0.2
+/// every 0.1 s after that (within 50 ms of the current offset, the whole range every tenth time), so a
+/// device or sound server that drops or adds samples is followed: a move of more than 1 ms must correlate 0.2
 /// better than the current offset twice in a row (near-end speech in double talk can lift a lag a pitch
-/// period away just above the true one), and starts the filter over. The filter is handed the reference `leadSamples` ahead of its echo (the filter
+/// period away just above the true one); the new offset is refined to the sample at full rate, and the
+/// filter is kept, since only the timing moved. The filter is handed the reference `leadSamples` ahead of its echo (the filter
 /// models an echo path that starts `leadSamples` late), so it covers what the
 /// estimate leaves (its 1 ms grain, a changing delay) plus `filterSamples - leadSamples` of echo tail. A
 /// linear filter subtracts the echo and leaves the near end alone, so double talk keeps the near-end speech.
@@ -47,16 +49,18 @@ final class EchoCanceller {
     /// Whether an estimate has set the offset; a candidate offset seen once, waiting for confirmation.
     private var locked = false
     private var pending: Int?
+    private var trackingEstimates = 0
     /// The last quarter second of microphone, for refining an estimate to the sample.
     private var recent: [Float]
     private var microphone: [Int16]
     private var reference: [Int16]
     private var output: [Int16]
 
-    /// Estimates are tried every 0.25 s of capture until the first succeeds, then every 0.25 s as well (a
-    /// loaded sound server was measured to move the echo by 4-6 ms every few seconds).
+    /// Estimates are tried every 0.25 s of capture until the first succeeds, then every 0.1 s (a loaded sound
+    /// server was measured to move the echo by 4-6 ms every few seconds; each move costs the cancellation until
+    /// it is followed).
     private static let firstEstimateEverySeconds = 0.25
-    private static let estimateEverySeconds = 0.25
+    private static let estimateEverySeconds = 0.1
     /// Once locked, a new offset must correlate this much better than the current one (and twice in a row).
     private static let realignMargin = 0.2
     /// Reference frames below this mean square (about -60 dBFS) are far-end silence (`cancel` returns false).
@@ -97,7 +101,7 @@ final class EchoCanceller {
         } else {
             preprocess = nil
         }
-        estimator = EchoDelayEstimator(sampleRate: sampleRate, windowSeconds: 0.5, maximumLagSeconds: maximumDelaySeconds)
+        estimator = EchoDelayEstimator(sampleRate: sampleRate, windowSeconds: 0.25, maximumLagSeconds: maximumDelaySeconds)
         // Room for the longest lag searched, the filter, and a second of capture backlog.
         history = [Float](repeating: 0, count: Int(Double(sampleRate) * (maximumDelaySeconds + 1)) + filter)
         microphone = [Int16](repeating: 0, count: frameSamples)
@@ -166,7 +170,10 @@ final class EchoCanceller {
     }
 
     private func realign() {
-        guard let estimate = estimator.estimate(comparedWith: offset) else { return }
+        // Locked, most estimates only track the echo within 50 ms of where it is; every tenth searches it all.
+        trackingEstimates += 1
+        let radius = locked && trackingEstimates % 10 != 0 ? sampleRate / 20 : nil
+        guard let estimate = estimator.estimate(comparedWith: offset, searchRadius: radius) else { return }
         estimates += 1
         let threshold = 2 * estimator.decimation
         guard let current = offset, abs(estimate.offset - current) > threshold else {

@@ -99,7 +99,9 @@ public struct EchoDelayEstimator: Sendable {
     /// much of both, either side is too quiet, or no lag correlates by `minimumCorrelation`.
     /// `comparedWith`: an offset (full-rate samples) whose correlation is reported alongside, so a caller can
     /// tell a real move of the echo from a near miss during double talk.
-    public mutating func estimate(comparedWith compared: Int? = nil) -> Estimate? {
+    /// `searchRadius` (full-rate samples, with `comparedWith`): search only lags that close to the compared
+    /// offset (tracking a known echo costs a fraction of a full search).
+    public mutating func estimate(comparedWith compared: Int? = nil, searchRadius: Int? = nil) -> Estimate? {
         guard microphoneCount >= window, referenceCount >= window else { return nil }
         let micStart = microphoneCount - window
         // Offsets from the newest possible (the reference window ending at the newest reference) back by
@@ -128,8 +130,19 @@ public struct EchoDelayEstimator: Sendable {
                 // The compared offset's lag, rounded to the low rate.
                 let comparedLag = compared.map { newest - Int((Double($0) / Double(decimation)).rounded()) }
                 var comparedScore: Float?
-                for start in 0..<lags {
-                    if start > 0 {
+                // Lag l is scratch start lags - 1 - l; a radius keeps the starts near the compared lag's.
+                var starts = 0..<lags
+                if let comparedLag, let searchRadius {
+                    let radius = searchRadius / decimation + 1
+                    let centre = lags - 1 - comparedLag
+                    let lower = min(lags, max(0, centre - radius))
+                    starts = lower..<min(lags, max(lower, centre + radius + 1))
+                    if starts.isEmpty { starts = 0..<lags }
+                    power = 0
+                    for index in 0..<window { power += ref[starts.lowerBound + index] * ref[starts.lowerBound + index] }
+                }
+                for start in starts {
+                    if start > starts.lowerBound {
                         let leaving = ref[start - 1]
                         let entering = ref[start + window - 1]
                         power = max(0, power - leaving * leaving + entering * entering)
