@@ -30,8 +30,15 @@ static inline int hopline_speex_preprocess_set_echo_suppress(SpeexPreprocessStat
     return speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, &active);
 }
 
-/// Turns the preprocessor's own denoiser, AGC, VAD and dereverb on (1) or off (0): Hopline uses it only for
-/// residual echo suppression.
+/// SPEEX_PREPROCESS_SET_NOISE_SUPPRESS: the most noise is attenuated, dB (negative).
+static inline int hopline_speex_preprocess_set_noise_suppress(SpeexPreprocessState *state, int db) {
+    spx_int32_t value = db;
+    return speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, &value);
+}
+
+/// Turns the preprocessor's denoiser, AGC and dereverb on (1) or off (0). Hopline uses it for residual echo
+/// suppression, which runs inside the denoiser's spectral gain: the denoiser stays on with its noise
+/// attenuation held at -1 dB, AGC and dereverb off.
 static inline int hopline_speex_preprocess_set_denoise(SpeexPreprocessState *state, int on) {
     spx_int32_t value = on;
     return speex_preprocess_ctl(state, SPEEX_PREPROCESS_SET_DENOISE, &value);

@@ -18,8 +18,8 @@ internal import Glibc
 /// models an echo path that starts `leadSamples` late), so it covers what the
 /// estimate leaves (its 1 ms grain, a changing delay) plus `filterSamples - leadSamples` of echo tail. A
 /// linear filter subtracts the echo and leaves the near end alone, so double talk keeps the near-end speech.
-/// An optional residual echo suppressor (speexdsp's preprocessor, `residualSuppressionDb`) takes off what is
-/// left; off by default.
+/// speexdsp's residual echo suppressor (its preprocessor, fed the filter's own estimate of what it left) then
+/// takes off what remains: up to 40 dB, up to 15 dB while the near end talks.
 ///
 /// One thread at a time; allocates only in `init`. Owns the speexdsp states, freed in deinit.
 final class EchoCanceller {
@@ -68,7 +68,8 @@ final class EchoCanceller {
 
     /// `filterSeconds`: the adaptive filter's length; `leadSeconds`: how early the reference is handed over.
     init(
-        sampleRate: Int, filterSeconds: Double = 0.02, leadSeconds: Double = 0.0025, residualSuppressionDb: Int? = nil,
+        sampleRate: Int, filterSeconds: Double = 0.01, leadSeconds: Double = 0.0025, residualSuppressionDb: Int? = -40,
+        residualSuppressionActiveDb: Int = -15,
         maximumDelaySeconds: Double = 1
     ) throws(VoiceProcessingError) {
         self.sampleRate = sampleRate
@@ -91,12 +92,14 @@ final class EchoCanceller {
                 speex_echo_state_destroy(echo)
                 throw .echoCancellerFailed(sampleRate: sampleRate, step: "speex_preprocess_state_init")
             }
-            _ = hopline_speex_preprocess_set_denoise(state, 0)
+            // The residual echo suppressor works through the denoiser's gain: on, but attenuating noise by 1 dB.
+            _ = hopline_speex_preprocess_set_denoise(state, 1)
+            _ = hopline_speex_preprocess_set_noise_suppress(state, -1)
             _ = hopline_speex_preprocess_set_agc(state, 0)
             _ = hopline_speex_preprocess_set_dereverb(state, 0)
             _ = hopline_speex_preprocess_set_echo_state(state, echo)
             _ = hopline_speex_preprocess_set_echo_suppress(
-                state, Int32(residualSuppressionDb), Int32(residualSuppressionDb))
+                state, Int32(residualSuppressionDb), Int32(residualSuppressionActiveDb))
             preprocess = state
         } else {
             preprocess = nil

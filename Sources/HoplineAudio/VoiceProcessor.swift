@@ -41,7 +41,8 @@ public final class VoiceProcessor {
         guard [8_000, 16_000, 32_000, 48_000].contains(sampleRate) else { throw .unsupportedSampleRate(sampleRate) }
         canceller = options.echoCancellation ? try EchoCanceller(
                 sampleRate: sampleRate, filterSeconds: tuning.filterSeconds, leadSeconds: tuning.leadSeconds,
-                residualSuppressionDb: tuning.residualSuppressionDb) : nil
+                residualSuppressionDb: tuning.residualSuppressionDb,
+                residualSuppressionActiveDb: tuning.residualSuppressionActiveDb) : nil
         // WebRTC without its echo canceller: the high-pass filter, and noise suppression and gain control when
         // asked for. They run after the echo canceller, on what the far end will hear.
         var settings = HoplineAPMOptions(
@@ -143,13 +144,19 @@ public struct EchoCancellerTuning: Sendable, Equatable {
     /// How early the aligned reference is handed to the filter, s: room for the delay estimate's grain and
     /// for a delay that moves a little.
     public var leadSeconds: Double
-    /// speexdsp's residual echo suppression after the linear filter, dB (negative), or nil for none.
+    /// speexdsp's residual echo suppression after the linear filter: the most it attenuates what is left of
+    /// the echo, dB (negative; nil: no suppressor), and the most while the near end talks.
     public var residualSuppressionDb: Int?
+    public var residualSuppressionActiveDb: Int
 
-    public init(filterSeconds: Double = 0.02, leadSeconds: Double = 0.0025, residualSuppressionDb: Int? = nil) {
+    public init(
+        filterSeconds: Double = 0.01, leadSeconds: Double = 0.0025, residualSuppressionDb: Int? = -40,
+        residualSuppressionActiveDb: Int = -15
+    ) {
         self.filterSeconds = filterSeconds
         self.leadSeconds = leadSeconds
         self.residualSuppressionDb = residualSuppressionDb
+        self.residualSuppressionActiveDb = residualSuppressionActiveDb
     }
 }
 

@@ -118,7 +118,8 @@ final class EchoCancellationTests: XCTestCase {
         var tuning = EchoCancellerTuning()
         if let value = env["HOPLINE_AEC_FILTER_MS"].flatMap(Double.init) { tuning.filterSeconds = value / 1_000 }
         if let value = env["HOPLINE_AEC_LEAD_MS"].flatMap(Double.init) { tuning.leadSeconds = value / 1_000 }
-        if let value = env["HOPLINE_AEC_RES_DB"].flatMap(Int.init) { tuning.residualSuppressionDb = value }
+        if let value = env["HOPLINE_AEC_RES_DB"].flatMap(Int.init) { tuning.residualSuppressionDb = value == 0 ? nil : value }
+        if let value = env["HOPLINE_AEC_RES_ACTIVE_DB"].flatMap(Int.init) { tuning.residualSuppressionActiveDb = value }
         let processor = try VoiceProcessor(
             options: VoiceProcessingOptions(echoCancellation: echoCancellation), echoCanceller: tuning)
         let playback = try PlaybackPipeline(device: stream, processor: echoCancellation ? processor : nil)
