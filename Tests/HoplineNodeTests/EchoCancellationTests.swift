@@ -59,11 +59,22 @@ final class EchoCancellationTests: XCTestCase {
 
     /// Far end and near end talk at once: the near end's speech must reach the far end intact.
     func testDoubleTalkKeepsTheNearEndSpeech() throws {
+        try doubleTalk(echoPathDb: nil)
+    }
+
+    /// The same with a realistic echo path: the speaker's stream turned down 10 dB in the sound server (the
+    /// near end stays at full level), for the README's extra row.
+    func testDoubleTalkWithAnEchoPathOfMinus10dB() throws {
+        try doubleTalk(echoPathDb: -10)
+    }
+
+    private func doubleTalk(echoPathDb: Double?) throws {
         var far = try speech("s01_48k.wav") + speech("s03_48k.wav")
         if ProcessInfo.processInfo.environment["HOPLINE_DT_FAR_SILENT"] != nil { far = far.map { _ in 0 } }
         let nearPath = TestSupport.sharedSpeech.appendingPathComponent("s02_48k.wav").path
         let near = try speech("s02_48k.wav")
-        let result = try runLiveLoop(echoCancellation: true, far: far, nearEndPath: nearPath, measureFrom: 2)
+        let result = try runLiveLoop(
+            echoCancellation: true, far: far, nearEndPath: nearPath, measureFrom: 2, echoPathDb: echoPathDb)
         let output = Array(result.output[result.nearStartSample...])
         let alignment = try XCTUnwrap(AudioAlignment(reference: near, recording: output, maxLagSeconds: 1))
         let good = alignment.segmentCorrelations.filter { $0 > 0.9 }.count
@@ -78,7 +89,10 @@ final class EchoCancellationTests: XCTestCase {
                 + "\(String(format: "%.3f", alignment.segmentCorrelations.sorted()[alignment.segmentCorrelations.count / 2]))")
         if let python = ProcessInfo.processInfo.environment["HOPLINE_PESQ_PYTHON"] {
             let score = try pesqWideband(python: python, reference: nearPath, degraded: degraded)
-            print("double talk: PESQ-WB \(score) (near-end source vs what the far end receives)")
+            let micLevel = 10 * log10(result.capture.energyBeforeProcessing / Double(max(1, result.measuredSamples)))
+            print(
+                "double talk: PESQ-WB \(score) (near-end source vs what the far end receives; echo path "
+                    + "\(echoPathDb ?? 0) dB, microphone at \(String(format: "%.1f", micLevel)) dBFS)")
             let minimum = Double(ProcessInfo.processInfo.environment["HOPLINE_PESQ_MINIMUM"] ?? "") ?? 3.0
             XCTAssertGreaterThanOrEqual(score, minimum, "PESQ-WB of the near end in double talk")
         }
@@ -105,7 +119,7 @@ final class EchoCancellationTests: XCTestCase {
     /// does) and collects the capture pipeline's output, until `far` is done and 0.5 s more. Energy sums start
     /// `measureFrom` seconds in; the near-end file (if any) starts playing then as well.
     private func runLiveLoop(
-        echoCancellation: Bool, far: [Float], nearEndPath: String?, measureFrom: Double
+        echoCancellation: Bool, far: [Float], nearEndPath: String?, measureFrom: Double, echoPathDb: Double? = nil
     ) throws -> LoopResult {
         let server = try HeadlessAudioServer()
         defer { server.stop() }
@@ -130,6 +144,19 @@ final class EchoCancellationTests: XCTestCase {
         while stream.statistics.framesCaptured < 4_800 && Date() < flowing { Thread.sleep(forTimeInterval: 0.01) }
         XCTAssertGreaterThanOrEqual(stream.statistics.framesCaptured, 4_800, "the input callback did not run")
         stream.captureRing.discardAvailable()
+        if let echoPathDb {
+            // Our stream is the sink's only input so far (paplay starts later).
+            let list = try ChildProcess.spawn("/usr/bin/pactl", ["list", "short", "sink-inputs"], environment: server.environment)
+            XCTAssertEqual(list.wait(timeout: 10), 0)
+            let inputs = list.collectOutput().stdout.split(separator: "\n").compactMap { $0.split(separator: "\t").first }
+            let index = try XCTUnwrap(inputs.first, "no sink input for the speaker stream")
+            XCTAssertEqual(inputs.count, 1)
+            let volume = try ChildProcess.spawn(
+                "/usr/bin/pactl", ["set-sink-input-volume", String(index), "\(Int(echoPathDb))dB"],
+                environment: server.environment)
+            XCTAssertEqual(volume.wait(timeout: 10), 0)
+            _ = volume.collectOutput()
+        }
 
         var output: [Float] = []
         output.reserveCapacity(far.count + Self.rate * 2)
