@@ -4,22 +4,22 @@ internal import CSpeexDSP
 internal import Glibc
 #endif
 
-/// A linear acoustic echo canceller: speexdsp's MDF adaptive filter, fed a far-end reference that is first
-/// aligned with the microphone by a measured delay (`EchoDelayEstimator`).
+/// An acoustic echo canceller: speexdsp's MDF adaptive filter, fed a far-end reference aligned with the
+/// microphone by a measured delay (`EchoDelayEstimator`), then speexdsp's residual echo suppressor.
 ///
-/// The reference is kept as counted samples; microphone sample `m` is matched with reference sample
-/// `m + offset`. The offset starts from the delay the device reports and is replaced by the cross-correlation
-/// estimate once the far end has talked for half a second (tried every 0.25 s until then). It is checked
-/// every 0.1 s after that (within 50 ms of the current offset, the whole range every tenth time), so a
-/// device or sound server that drops or adds samples is followed: a move of more than 1 ms must correlate 0.2
-/// better than the current offset twice in a row (near-end speech in double talk can lift a lag a pitch
-/// period away just above the true one); the new offset is refined to the sample at full rate, and the
-/// filter is kept, since only the timing moved. The filter is handed the reference `leadSamples` ahead of its echo (the filter
-/// models an echo path that starts `leadSamples` late), so it covers what the
-/// estimate leaves (its 1 ms grain, a changing delay) plus `filterSamples - leadSamples` of echo tail. A
-/// linear filter subtracts the echo and leaves the near end alone, so double talk keeps the near-end speech.
-/// speexdsp's residual echo suppressor (its preprocessor, fed the filter's own estimate of what it left) then
-/// takes off what remains: up to 40 dB, up to 15 dB while the near end talks.
+/// - **Alignment.** The reference is kept as counted samples; microphone sample `m` is matched with reference
+///   sample `m + offset`. The offset starts from the delay the device reports and is replaced by the
+///   cross-correlation estimate once the far end has talked for half a second (tried every 0.25 s until then).
+///   It is checked every 0.1 s after that (within 50 ms of the current offset, the whole range every tenth
+///   time), so a device or sound server that drops or adds samples is followed: a move of more than 1 ms must
+///   correlate 0.2 better than the current offset twice in a row (near-end speech in double talk can lift a
+///   lag a pitch period away just above the true one); the new offset is refined to the sample at full rate,
+///   and the filter is kept, since only the timing moved.
+/// - **Linear filter.** It is handed the reference `leadSamples` ahead of its echo (it models an echo path
+///   that starts `leadSamples` late), so it covers what the estimate leaves plus `filterSamples -
+///   leadSamples` of echo tail. Subtracting the echo leaves the near end alone, so double talk keeps it.
+/// - **Residual suppression.** speexdsp's preprocessor, fed the filter's own estimate of what it left, takes
+///   off up to `residualSuppressionDb` (up to `residualSuppressionActiveDb` while the near end talks).
 ///
 /// One thread at a time; allocates only in `init`. Owns the speexdsp states, freed in deinit.
 final class EchoCanceller {
