@@ -7,9 +7,11 @@ internal import Glibc
 /// optionally suppresses noise and controls the gain (`VoiceProcessor`), and corrects the capture clock's
 /// drift against the node's monotonic clock with speexdsp at a fractional ratio.
 ///
-/// The echo canceller is told the echo path's delay from the device's own numbers: what waits in the
-/// playback ring plus PortAudio's output latency (far end analysed to speaker), plus PortAudio's input
-/// latency and what waits in the capture path (microphone to processing).
+/// When the device records what its speaker really played (`playedRing`), that is the echo canceller's
+/// reference, handed over before each batch of microphone frames. The canceller measures the echo delay
+/// itself; until it has, it is told the device's own numbers: what waits in the playback ring (when the
+/// reference is what was written to it) plus PortAudio's output latency, plus PortAudio's input latency and
+/// what waits in the capture path.
 ///
 /// Runs on the node's loop thread (the capture ring's one consumer); never in the real-time callback.
 /// Allocates only in `init`.
@@ -23,6 +25,8 @@ public final class CapturePipeline {
     private var raw: [Float]
     private var rawCount = 0
     private var stretched: [Float]
+    private var played: [Float]
+    private var startedPlayed = false
     private let output: SampleRingBuffer
     public private(set) var statistics = CaptureStatistics()
 
@@ -35,6 +39,7 @@ public final class CapturePipeline {
         estimator = ClockRateEstimator(nominalRate: Double(device.sampleRate))
         raw = [Float](repeating: 0, count: device.captureRing.capacity + frameSamples)
         stretched = [Float](repeating: 0, count: frameSamples * 2 + 64)
+        played = [Float](repeating: 0, count: processor?.options.echoCancellation == true && device.playedRing != nil ? 4_096 : 0)
         do {
             output = try SampleRingBuffer(minimumCapacity: device.captureRing.capacity * 2)
         } catch {
@@ -58,6 +63,7 @@ public final class CapturePipeline {
         // Device samples come at (1 + d) times the node's rate: stretch by 1/(1 + d).
         resampler.setPPM(measured.map { (1 / (1 + $0 / 1e6) - 1) * 1e6 } ?? 0)
         statistics.appliedPPM = resampler.ppm
+        takePlayed()
         raw.withUnsafeMutableBufferPointer { raw in
             let room = UnsafeMutableBufferPointer(rebasing: raw[rawCount...])
             rawCount += device.captureRing.read(into: room)
@@ -74,10 +80,31 @@ public final class CapturePipeline {
         }
     }
 
+    /// Hands what the speaker really played to the echo canceller, before the microphone frames that hold its
+    /// echo (it was played before they were captured).
+    private func takePlayed() {
+        guard let ring = device.playedRing, let processor, !played.isEmpty else { return }
+        if !startedPlayed {
+            // What piled up before the first frame (the ring refuses writes once full) is stale.
+            startedPlayed = true
+            _ = ring.discardAvailable()
+        }
+        played.withUnsafeMutableBufferPointer { buffer in
+            while true {
+                let count = ring.read(into: buffer)
+                guard count > 0 else { break }
+                processor.analyzeRender(UnsafeBufferPointer(rebasing: buffer[0..<count]))
+            }
+        }
+    }
+
     private func process(_ frame: UnsafeMutableBufferPointer<Float>, backlog: Int) {
         statistics.framesProcessed += 1
         if let processor {
-            let waiting = Double(backlog + device.captureRing.availableToRead + device.playbackRing.availableToRead)
+            // From the reference to the microphone: with the played ring, the reference is what the device took
+            // (nothing waits before it); otherwise it was written to the playback ring, which it waits in first.
+            let ahead = device.playedRing == nil ? device.playbackRing.availableToRead : 0
+            let waiting = Double(backlog + device.captureRing.availableToRead + ahead)
             let delay = waiting / rate + device.inputLatency + device.outputLatency
             statistics.echoDelaySeconds = delay
             var before = 0.0

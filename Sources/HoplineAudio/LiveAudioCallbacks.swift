@@ -7,6 +7,8 @@ internal import CPortAudio
 struct LiveAudioCallbackContext {
     let capture: SampleRingCore
     let playback: SampleRingCore
+    /// Everything the output callback gave the device, silence included: the echo canceller's reference.
+    let played: SampleRingCore
     let framesCaptured: UnsafeAtomic<Int>
     let framesPlayed: UnsafeAtomic<Int>
     let playbackUnderruns: UnsafeAtomic<Int>
@@ -19,12 +21,12 @@ struct LiveAudioCallbackContext {
     let playbackStamp: DeviceClockStamp
 
     static func allocate(
-        capture: SampleRingCore, playback: SampleRingCore
+        capture: SampleRingCore, playback: SampleRingCore, played: SampleRingCore
     ) -> UnsafeMutablePointer<LiveAudioCallbackContext> {
         let context = UnsafeMutablePointer<LiveAudioCallbackContext>.allocate(capacity: 1)
         context.initialize(
             to: LiveAudioCallbackContext(
-                capture: capture, playback: playback, framesCaptured: .create(0), framesPlayed: .create(0),
+                capture: capture, playback: playback, played: played, framesCaptured: .create(0), framesPlayed: .create(0),
                 playbackUnderruns: .create(0), silenceFramesPlayed: .create(0), inputOverflows: .create(0),
                 outputUnderflows: .create(0), captureStamp: .create(), playbackStamp: .create()))
         return context
@@ -73,7 +75,8 @@ func liveAudioCaptureCallback(
 }
 
 /// Output stream callback: fills the device buffer from the playback ring and the rest with silence,
-/// counting an underrun when the ring came up short.
+/// counting an underrun when the ring came up short, and copies the whole buffer to the played ring (the echo
+/// reference; when nobody reads that ring, the copy is refused and nothing else happens).
 func liveAudioPlaybackCallback(
     input: UnsafeRawPointer?, output: UnsafeMutableRawPointer?, frameCount: UInt,
     timeInfo: UnsafePointer<PaStreamCallbackTimeInfo>?, statusFlags: PaStreamCallbackFlags,
@@ -93,6 +96,7 @@ func liveAudioPlaybackCallback(
         context.playbackUnderruns.wrappingIncrement(ordering: .relaxed)
         context.silenceFramesPlayed.wrappingIncrement(by: frames - played, ordering: .relaxed)
     }
+    _ = context.played.write(UnsafeBufferPointer(destination))
     context.framesPlayed.wrappingIncrement(by: played, ordering: .relaxed)
     context.playbackStamp.record(adding: frames)
     return Int32(paContinue.rawValue)

@@ -10,6 +10,9 @@ public protocol LiveAudioDevice: AnyObject {
     var captureRing: SampleRingBuffer { get }
     /// What the speaker is to play.
     var playbackRing: SampleRingBuffer { get }
+    /// What the speaker really played, underrun silence included, if the device records it (nil: the pipelines
+    /// take what they write to `playbackRing` as the echo reference). One consumer: the `CapturePipeline`.
+    var playedRing: SampleRingBuffer? { get }
     /// Seconds from the microphone to the capture callback.
     var inputLatency: Double { get }
     /// Seconds from the playback callback to the speaker.
@@ -18,4 +21,9 @@ public protocol LiveAudioDevice: AnyObject {
     var captureClock: DeviceClockPoint? { get }
     /// The latest output callback and the frames the device had taken by then (nil: none yet).
     var playbackClock: DeviceClockPoint? { get }
+}
+
+extension LiveAudioDevice {
+    /// By default a device does not record what it played.
+    public var playedRing: SampleRingBuffer? { nil }
 }

@@ -36,6 +36,9 @@ public final class LiveAudioStream: LiveAudioDevice, @unchecked Sendable {
     public let captureRing: SampleRingBuffer
     /// Samples to play, read by the output callback (the consumer); the caller is the one producer.
     public let playbackRing: SampleRingBuffer
+    /// Everything the output callback handed the device, underrun silence included (the echo reference);
+    /// written by the output callback, read by the caller.
+    public let playedRing: SampleRingBuffer?
 
     private let context: UnsafeMutablePointer<LiveAudioCallbackContext>
     /// The two `PaStream`s; only touched under `PortAudioSession`'s lock, and only while `state` is held.
@@ -52,7 +55,9 @@ public final class LiveAudioStream: LiveAudioDevice, @unchecked Sendable {
         try Self.validate(configuration)
         let captureRing = try Self.makeRing(configuration)
         let playbackRing = try Self.makeRing(configuration)
-        let context = LiveAudioCallbackContext.allocate(capture: captureRing.core, playback: playbackRing.core)
+        let playedRing = try Self.makeRing(configuration)
+        let context = LiveAudioCallbackContext.allocate(
+            capture: captureRing.core, playback: playbackRing.core, played: playedRing.core)
         let opened: OpenedStreams
         do throws(AudioDeviceError) {
             opened = try Self.open(configuration, context: context)
@@ -63,6 +68,7 @@ public final class LiveAudioStream: LiveAudioDevice, @unchecked Sendable {
         self.configuration = configuration
         self.captureRing = captureRing
         self.playbackRing = playbackRing
+        self.playedRing = playedRing
         self.context = context
         inputDevice = opened.inputDevice
         outputDevice = opened.outputDevice

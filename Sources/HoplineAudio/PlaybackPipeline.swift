@@ -15,7 +15,9 @@
 ///   up by itself (a tighter rule dropped audio many times a second here). Should the ring be found empty with the smoothed fill 20 ms or more below
 ///   the target (a long scheduling gap starved the device), silence is inserted up to the target. Each is
 ///   counted. (A real device drains the ring in bursts, so a tighter rule fired many times a second here.)
-/// - **Echo reference**: every sample written to the ring goes to `processor.analyzeRender` in 10 ms frames.
+/// - **Echo reference**: every sample written to the ring goes to `processor.analyzeRender` in 10 ms frames,
+///   unless the device records what it really played (`playedRing`, underrun silence included): then the
+///   `CapturePipeline` feeds the canceller from that.
 ///
 /// Runs on the node's loop thread (the ring's one producer); never in the real-time callback. Allocates only
 /// in `init`.
@@ -126,7 +128,8 @@ public final class PlaybackPipeline {
     private func write(_ samples: UnsafeBufferPointer<Float>) {
         let written = device.playbackRing.write(samples)
         statistics.samplesWritten += written
-        guard let processor else { return }
+        // A device that records what it really played feeds the echo canceller from there (CapturePipeline).
+        guard let processor, device.playedRing == nil else { return }
         let frame = processor.frameSamples
         render.withUnsafeMutableBufferPointer { render in
             var offset = 0

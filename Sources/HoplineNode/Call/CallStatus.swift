@@ -73,7 +73,7 @@ public struct CallStatus: Equatable, Sendable, Codable {
     public var speakerDelayMs: Double?
     /// Live speaker: times the ring was put back at its target at once (a chunk dropped or silence inserted).
     public var speakerResyncs: Int?
-    /// Echo cancellation: WebRTC's estimates of the echo return loss enhancement and of the echo path delay.
+    /// Echo cancellation: the canceller's measured echo return loss enhancement and echo path delay.
     public var echoErleDb: Double?
     public var echoDelayMs: Double?
     public var counters: NodeCounters

@@ -70,8 +70,8 @@ final class StatusReporter {
             status.speakerResyncs = playback.resyncs
         }
         if let metrics = live.processor?.echoMetrics {
-            status.echoErleDb = Double(metrics.echoReturnLossEnhancementDb)
-            status.echoDelayMs = metrics.delayMedianMilliseconds.map(Double.init)
+            status.echoErleDb = metrics.echoReturnLossEnhancementDb
+            status.echoDelayMs = metrics.delayMilliseconds
         }
     }
 
