@@ -36,8 +36,9 @@ public final class VoiceProcessor {
     private var echoMeter = EchoMeter()
 
     public init(
-        options: VoiceProcessingOptions, sampleRate: Int = 48_000, echoCanceller tuning: EchoCancellerTuning = .init()
+        options: VoiceProcessingOptions, sampleRate: Int = 48_000, echoCanceller tuning: EchoCancellerTuning? = nil
     ) throws(VoiceProcessingError) {
+        let tuning = tuning ?? EchoCancellerTuning(filterSeconds: Double(options.echoTailMilliseconds) / 1_000)
         guard [8_000, 16_000, 32_000, 48_000].contains(sampleRate) else { throw .unsupportedSampleRate(sampleRate) }
         canceller = options.echoCancellation ? try EchoCanceller(
                 sampleRate: sampleRate, filterSeconds: tuning.filterSeconds, leadSeconds: tuning.leadSeconds,

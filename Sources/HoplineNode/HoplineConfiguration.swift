@@ -137,6 +137,15 @@ public struct HoplineConfiguration: Sendable, Equatable {
             if let value = try section.bool("echo_cancellation") { configuration.voiceProcessing.echoCancellation = value }
             if let value = try section.bool("noise_suppression") { configuration.voiceProcessing.noiseSuppression = value }
             if let value = try section.bool("auto_gain") { configuration.voiceProcessing.autoGain = value }
+            if let value = try section.int("echo_tail_ms") {
+                let range = VoiceProcessingOptions.echoTailRange
+                guard range.contains(value) else {
+                    throw .invalidValue(
+                        path: path, key: "audio.echo_tail_ms",
+                        reason: "\(value) (expected \(range.lowerBound)...\(range.upperBound))")
+                }
+                configuration.voiceProcessing.echoTailMilliseconds = value
+            }
         }
         try reader.section("network") { section throws(ConfigurationError) in
             if let value = try section.string("listen_bind") {

@@ -205,6 +205,16 @@ final class CallBadInputTests: CLITestCase {
         XCTAssertFalse(second.stderr.contains("listening on"), second.stderr)
     }
 
+    /// An echo tail outside 5...500 ms is refused before anything binds, naming the flag and the range.
+    func testAnEchoTailOutOfRangeIsRefusedAtStart() throws {
+        let result = try TestSupport.runHopline([
+            "listen", "--identity", path("tail.id"), "--bind", "127.0.0.1:0", "--echo-tail-ms", "1000", "--no-status",
+        ], timeout: 30)
+        XCTAssertNotEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("--echo-tail-ms 1000 is out of range (expected 5...500)"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("listening on"), result.stderr)
+    }
+
     /// Through a forwarding proxy (a port forward): during the call, garbage, truncated control packets,
     /// forged SRTP and replays of real SRTP packets go to both nodes from the address each believes is its
     /// peer; a second caller tries to get in. The call must carry on unharmed and everything must be counted.

@@ -45,6 +45,18 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testEchoTailIsReadAndRangeChecked() throws {
+        XCTAssertEqual(HoplineConfiguration().voiceProcessing.echoTailMilliseconds, 10)
+        let configuration = try HoplineConfiguration.parse("[audio]\necho_tail_ms = 120\n", path: "c.toml")
+        XCTAssertEqual(configuration.voiceProcessing.echoTailMilliseconds, 120)
+        for value in [0, 4, 501] {
+            XCTAssertThrowsError(try HoplineConfiguration.parse("[audio]\necho_tail_ms = \(value)\n", path: "c.toml")) { error in
+                XCTAssertTrue("\(error)".hasPrefix("c.toml: invalid audio.echo_tail_ms: \(value)"), "\(error)")
+                XCTAssertTrue("\(error)".contains("5...500"), "\(error)")
+            }
+        }
+    }
+
     func testREDIsOfferedByDefaultAndCanBeTurnedOff() throws {
         XCTAssertTrue(HoplineConfiguration().redundantAudio)
         XCTAssertFalse(try HoplineConfiguration.parse("[codec]\nred = false\n", path: "c.toml").redundantAudio)

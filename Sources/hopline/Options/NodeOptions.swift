@@ -121,6 +121,9 @@ struct CallMediaOptions: ParsableArguments {
     @Flag(name: .customLong("no-echo-cancel"), help: "Do not cancel the speaker's echo in the microphone (on by default when both are live).")
     var noEchoCancel = false
 
+    @Option(name: .customLong("echo-tail-ms"), help: ArgumentHelp("The echo tail the echo canceller's filter models, ms, 5...500 (default from the config: 10; longer for a reverberant room).", valueName: "ms"))
+    var echoTailMilliseconds: Int?
+
     @Flag(name: .customLong("noise-suppression"), help: "Suppress steady noise in the microphone (WebRTC's noise suppression).")
     var noiseSuppression = false
 
@@ -139,6 +142,10 @@ struct CallMediaOptions: ParsableArguments {
         }
         if play != nil && inputDevice != nil { throw ValidationError("--play and --input-device exclude each other") }
         if record != nil && outputDevice != nil { throw ValidationError("--record and --output-device exclude each other") }
+        if let echoTailMilliseconds, !VoiceProcessingOptions.echoTailRange.contains(echoTailMilliseconds) {
+            let range = VoiceProcessingOptions.echoTailRange
+            throw ValidationError("--echo-tail-ms \(echoTailMilliseconds) is out of range (expected \(range.lowerBound)...\(range.upperBound))")
+        }
         if noMicrophone && (play != nil || inputDevice != nil) {
             throw ValidationError("--no-microphone excludes --play and --input-device")
         }
@@ -170,6 +177,7 @@ extension NodeSettings {
         if media.noEchoCancel { voiceProcessing.echoCancellation = false }
         if media.noiseSuppression { voiceProcessing.noiseSuppression = true }
         if media.autoGain { voiceProcessing.autoGain = true }
+        if let tail = media.echoTailMilliseconds { voiceProcessing.echoTailMilliseconds = tail }
         dht = try network.dhtSettings(configured: configuration.dht)
     }
 }
