@@ -47,8 +47,7 @@ public final class VoiceProcessor {
         // WebRTC without its echo canceller: the high-pass filter, and noise suppression and gain control when
         // asked for. They run after the echo canceller, on what the far end will hear.
         var settings = HoplineAPMOptions(
-            sample_rate: Int32(sampleRate), echo_cancellation: 0, suppression_level: 0, extended_filter: 0,
-            delay_agnostic: 0, noise_suppression: options.noiseSuppression ? 1 : 0,
+            sample_rate: Int32(sampleRate), noise_suppression: options.noiseSuppression ? 1 : 0,
             auto_gain: options.autoGain ? 1 : 0, high_pass_filter: 1)
         var code: Int32 = 0
         guard let state = hopline_apm_create(&settings, &code) else {
@@ -86,9 +85,8 @@ public final class VoiceProcessor {
                 metered = before
             }
         }
-        // Negative: a hard error (the frame is unchanged); positive: a warning, still processed. WebRTC's echo
-        // canceller is off, so the delay is only passed along.
-        if hopline_apm_process_capture(state, base, frame.count, Int32(clamping: max(0, delayMilliseconds))) < 0 {
+        // Negative: a hard error (the frame is unchanged).
+        if hopline_apm_process_capture(state, base, frame.count) < 0 {
             errors += 1
         }
         if let metered { echoMeter.add(microphone: metered, output: Self.meanSquare(frame)) }
