@@ -163,6 +163,8 @@ def run_call(hopline, source, output, spec, duration_s, spawn, reap, work_dir, n
         "red_distance_series": [l.get("redDistance") for l in active],
         "encoder_kbps_series": [l.get("encoderKbps") for l in active],
         "buffer_delay_series": [l.get("bufferDelayMs") for l in heard],
+        "jitter_series": [l.get("jitterMs") for l in heard],
+        "concealed_series": [l.get("framesConcealed") for l in heard],
         "frames_concealed": last_value(heard, "framesConcealed"),
         "packets_received": last_value(heard, "packetsReceived"),
         "packets_sent": last_value(active, "packetsSent"),
