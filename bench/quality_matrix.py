@@ -803,7 +803,9 @@ def main():
                 if not args.skip_calls:
                     realtime.append(("call", c, p, None, None))
     realtime_estimate = sum(durations[p] + (4.5 if kind == "call" else 3.5) for kind, _, p, _, _ in realtime) / args.jobs
-    score_estimate = (len(CONDITIONS) * (len(files) + 4 * len(long_inputs)) + len(realtime)) * 0.6 / 2
+    # PESQ (2 processes): ~1 s of CPU for an 8 s output, ~6 s for a joined one (block lags, whole, per sentence).
+    joined_outputs = len(CONDITIONS) * len(long_inputs) + sum(1 for j in realtime if j[2] in long_inputs)
+    score_estimate = (len(CONDITIONS) * len(files) + len(realtime) + 5 * joined_outputs) / 2
     log(f"plan: lab {len(CONDITIONS)} conditions x {len(files) + len(long_inputs)} files (fast); "
         f"{sum(1 for j in realtime if j[0] == 'gst')} GStreamer and {sum(1 for j in realtime if j[0] == 'call')} "
         f"real Hopline calls at real time, {args.jobs} at once, via {args.proxy} proxy; estimated "
