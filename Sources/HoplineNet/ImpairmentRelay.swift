@@ -59,7 +59,8 @@ final class ImpairmentRelay {
             return
         }
         let sent = Self.now()
-        let fate = meetsModel(envelope.data) ? replyModel?.fate(ofPacketSentAt: sent) ?? .delivered(at: sent) : .delivered(at: sent)
+        var fate = PacketFate.delivered(at: sent)
+        if meetsModel(envelope.data), let drawn = replyModel?.fate(ofPacketSentAt: sent) { fate = drawn }
         deliver(envelope.data, to: client, via: listenChannel, fate: fate, direction: .forwardToClient)
     }
 
