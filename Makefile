@@ -77,7 +77,8 @@ bench-venv:
 	@$(BENCH_VENV)/bin/python -c 'import numpy, scipy, pesq' 2>/dev/null \
 		|| $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check numpy scipy pesq
 
-# The quality matrix (bench/README.md, "make bench-quality"): ~12 min; QUALITY_ARGS=--long-skew adds the
+# The quality matrix (bench/README.md, "make bench-quality"): ~20 min (real calls, GStreamer, the lab on 8 s files
+# and on ~31 s of joined sentences); QUALITY_ARGS=--conditions clean,burst runs a subset; QUALITY_ARGS=--long-skew adds the
 # 2-hour virtual-clock drift run.
 bench-quality: deps-quality check-swift bench-venv
 	$(SWIFT) build -c release --product hopline --scratch-path $(QUALITY_SCRATCH)

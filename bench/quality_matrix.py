@@ -6,10 +6,14 @@ For every condition (clean, random loss, burst loss, jitter, jitter + loss, stal
   - the reference: a GStreamer RTP/Opus sender and receiver (bench/gst_call.py) at real time through a
     `hopline impair` UDP proxy with the same SPEC and seed, at rtpjitterbuffer latency 40, 100 and 200 ms,
     each with opusdec PLC only and with in-band FEC decoding (6 settings),
-then scores every output with PESQ-WB (bench/pesq_score.py: 16 kHz, aligned) and measures end-to-end delay
-(capture of a sample to that sample leaving the speaker; bench/README.md says exactly how for each system).
-Prints a markdown table with PASS/FAIL per target of issue 3 and writes bench/out/quality.md and
-bench/out/quality.json. `--long-skew` adds the 2-hour virtual-clock drift check at +-500 ppm.
+  - real Hopline calls: two `hopline` processes (caller plays the file, callee records) through a
+    `hopline impair --one-way --media-only` proxy with the same SPEC and seed (bench/real_call.py), at real
+    time, on GStreamer's files,
+and the lab, the calls and GStreamer once more on the first four files joined (~31 s: PESQ per sentence and
+whole), then scores every output with PESQ-WB (bench/pesq_score.py: 16 kHz, aligned) and measures end-to-end
+delay (capture of a sample to that sample leaving the speaker; bench/README.md says exactly how for each
+system). Prints markdown tables with PASS/FAIL per target of issues 10 and 3 and writes bench/out/quality.md
+and bench/out/quality.json. `--long-skew` adds the 2-hour virtual-clock drift check at +-500 ppm.
 
 Exit status: 0 when the benchmark ran (even with targets missed: they show as FAIL), 1 when something could
 not run, 2 on bad arguments.
@@ -33,6 +37,9 @@ from dataclasses import dataclass
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pesq_score  # noqa: E402  (numpy, scipy, pesq; it exits with a clear message when they are missing)
+import quality_compare  # noqa: E402
+import real_call  # noqa: E402
+from red_compare import join as join_wavs  # noqa: E402
 
 np = pesq_score.np
 FS = 48_000
@@ -62,6 +69,9 @@ CONDITIONS = [
 ]
 ALL_CONDITIONS = list(CONDITIONS)
 GST_SETTINGS = [(latency, fec) for latency in (40, 100, 200) for fec in (False, True)]
+# The joined set: the first four speech files one after another (s01-s04: ~31 s, three voices), as
+# bench/red_compare.py joins them.
+JOINED_FILES = 4
 
 
 def setting_name(latency, fec):
@@ -210,27 +220,46 @@ def block_lags(reference, degraded, block_s=0.5, hop_s=0.25, low_ms=-300.0, high
     return result
 
 
-def score(reference_path, degraded_path, max_lag_ms=500.0, blocks=False):
-    """PESQ-WB of the whole file after alignment, the lag (ms; degraded later = positive) and correlation."""
+def pesq_or_error(reference, degraded):
+    """(PESQ-WB, None) or (None, what pesq raised)."""
+    try:
+        return float(pesq_score.pesq(16_000, reference, degraded, "wb")), None
+    except Exception as problem:  # pesq's own exception types
+        return None, f"{type(problem).__name__}: {problem}"
+
+
+def score(reference_path, degraded_path, max_lag_ms=500.0, blocks=False, segments=None):
+    """PESQ-WB of the whole file after alignment, the lag (ms; degraded later = positive) and correlation.
+    With `segments` [(start s, end s) on the reference's timeline], also each segment's PESQ-WB on the same
+    alignment (as pesq_score.py --segment) and their median as "pesq_segments"."""
     reference = reference_16k(reference_path)
     degraded = pesq_score.to_16k(*pesq_score.read_wav(degraded_path))
     if len(degraded) == 0:
-        return {"pesq": None, "lag_ms": None, "correlation": 0.0, "error": "no samples received", "blocks": []}
+        return {"pesq": None, "lag_ms": None, "correlation": 0.0, "error": "no samples received", "blocks": [],
+                "segments": [], "pesq_segments": None}
     lags = block_lags(reference, degraded) if blocks else []
     lag, correlation = pesq_score.best_lag(reference, degraded, int(max_lag_ms * 16))
     ref, deg = pesq_score.align(reference, degraded, lag)
-    try:
-        value = float(pesq_score.pesq(16_000, ref, deg, "wb"))
-        error = None
-    except Exception as problem:  # pesq's own exception types
-        value, error = None, f"{type(problem).__name__}: {problem}"
-    return {"pesq": value, "lag_ms": lag / 16.0, "correlation": correlation, "error": error, "blocks": lags}
+    value, error = pesq_or_error(ref, deg)
+    result = {"pesq": value, "lag_ms": lag / 16.0, "correlation": correlation, "error": error, "blocks": lags}
+    if segments:
+        scores = []
+        for start, end in segments:
+            first, last = int(round(start * 16_000)), min(len(ref), int(round(end * 16_000)))
+            scores.append(pesq_or_error(ref[first:last], deg[first:last])[0] if last - first >= 4_000 else None)
+        result.update(segments=scores, pesq_segments=median(scores))
+    return result
+
+
+# Kinds of scoring job: which get block lags (their delay is measured from the audio) and which are the joined file.
+BLOCK_KINDS = {"gst", "call", "joined-gst", "joined-call"}
 
 
 def score_job(job):
-    """Process-pool entry: (key, reference, degraded) -> (key, score dict)."""
-    key, reference, degraded = job
-    return key, score(reference, degraded, blocks=key[0] == "gst")
+    """Process-pool entry: (key, reference, degraded, segments) -> (key, score dict)."""
+    key, reference, degraded, segments = job
+    max_lag = 1500.0 if key[0] in ("call", "joined-call") else 500.0  # a recording starts before the first packet
+    return key, score(reference, degraded, max_lag_ms=max_lag, blocks=key[0] in BLOCK_KINDS, segments=segments)
 
 
 # ---------------------------------------------------------------------------------------------- Hopline
@@ -381,6 +410,31 @@ def finish_gstreamer_delay(result, blocks, input_samples):
             delays.append((scheduled - timing["t0_ns"]) / 1e6 - first_input / FS * 1000)
     result.update(e2e_mean_ms=float(np.mean(delays)) if delays else None,
                   e2e_p95_ms=float(np.percentile(delays, 95)) if delays else None)
+
+
+# ------------------------------------------------------------------------------------------- real calls
+def run_call(args, condition, path, out_dir, duration):
+    """A real call between two hopline processes through `hopline impair` (bench/real_call.py)."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    tag = f"call-{condition.name}-{name}"
+    output = os.path.join(out_dir, f"{tag}.wav")
+    result = real_call.run_call(args.hopline, path, output, f"{condition.spec},seed={args.seed}", duration,
+                                spawn=spawn, reap=reap, work_dir=out_dir, nice=PRIORITY, tag=tag)
+    return {"file": name, **result}
+
+
+def finish_call_delay(result, blocks):
+    """Mouth-to-ear per aligned speech block from both nodes' media timelines (real_call.call_delays); mean
+    and p95 over the blocks. Without aligned blocks, the whole-file lag stands in (one value)."""
+    if result.get("send_start_s") is None or result.get("playout_start_s") is None:
+        result.update(e2e_mean_ms=None, e2e_p95_ms=None)
+        return
+    if not blocks and result.get("lag_ms") is not None:
+        blocks = [(0, result["lag_ms"])]
+    delays = real_call.call_delays(result["send_start_s"], result["playout_start_s"], blocks)
+    result.update(e2e_mean_ms=float(np.mean(delays)) if delays else None,
+                  e2e_p95_ms=float(np.percentile(delays, 95)) if delays else None,
+                  aligned_blocks=len(blocks))
 
 
 # ---------------------------------------------------------------------------------------------- long skew
@@ -603,13 +657,13 @@ def targets(summary, long):
     return rows
 
 
-def markdown(args, summary, rows, long, meta):
+def markdown(args, summary, rows, long, meta, extra=""):
     lines = [f"# bench-quality: Hopline vs GStreamer ({meta['date']})", "",
              f"Hopline: `hopline loopback --fast` (virtual clock), {meta['hopline_files']} files; GStreamer: "
              f"real time through `{meta['proxy']}`, {meta['gst_files']} files ({', '.join(meta['gst_file_names'])}), "
              f"opusenc {args.bitrate // 1000} kbit/s 20 ms. Seed {args.seed}. PESQ-WB = median over files; delay = "
              "capture to speaker, mean over files of each run's mean (p95 likewise). Wall time "
-             f"{meta['wall_minutes']:.1f} min.", "",
+             f"{meta['wall_minutes']:.1f} min.", ""] + ([extra, "## The matrix (issue 3)", ""] if extra else []) + [
              "| condition | Hopline PESQ (all / GSt files) | Hopline e2e mean / p95 ms | FEC-rec % | concealed % "
              "| late % | GStreamer best: PESQ @ e2e mean / p95 ms | GStreamer PLC-only best | GStreamer lowest delay |",
              "|---|---:|---:|---:|---:|---:|---|---|---|"]
@@ -682,7 +736,10 @@ def main():
                         help="impairment proxy: `hopline impair`, bench/impair_proxy.py, or hopline when it has it")
     parser.add_argument("--gst-python", default="/usr/bin/python3", help="Python with python3-gi (Debian's)")
     parser.add_argument("--conditions", help="comma-separated subset of: " + ",".join(c.name for c in ALL_CONDITIONS))
-    parser.add_argument("--skip-gst", action="store_true", help="Hopline only")
+    parser.add_argument("--skip-gst", action="store_true", help="no GStreamer calls")
+    parser.add_argument("--skip-calls", action="store_true", help="no real Hopline calls (lab and GStreamer only)")
+    parser.add_argument("--skip-joined", action="store_true",
+                        help=f"not the joined set (the first {4} speech files one after another, ~31 s)")
     parser.add_argument("--long-skew", action="store_true", help="also the 2-hour +-500 ppm virtual-clock drift run")
     parser.add_argument("--long-skew-minutes", type=float, default=120, help="length of that run (default 120)")
     parser.add_argument("--from-json", metavar="FILE",
@@ -730,64 +787,105 @@ def main():
         except RuntimeError as error:
             fail(f"{error}: install python3-gi and gir1.2-gstreamer-1.0 (make bench-quality does)", 2)
 
-    durations = {p: float(run(["soxi", "-D", p], timeout=30, what="soxi")) for p in files}
-    gst_jobs = [] if args.skip_gst else [(c, p, l, f) for c in CONDITIONS for p in gst_file_paths for l, f in GST_SETTINGS]
-    waves = math.ceil(len(gst_jobs) / args.jobs)
-    gst_estimate = waves * (max(durations.values()) + 3.5)
-    score_estimate = (len(CONDITIONS) * len(files) + len(gst_jobs)) * 0.6 / 2
-    log(f"plan: Hopline {len(CONDITIONS)} conditions x {len(files)} files (fast); GStreamer "
-        f"{len(gst_jobs)} real-time calls, {args.jobs} at once, via {args.proxy} proxy; estimated "
-        f"{(30 + len(CONDITIONS) * len(files) * 0.8 + gst_estimate + score_estimate) / 60:.1f} min"
+    joined_path, spans = None, None
+    if not args.skip_joined:
+        joined_path = os.path.join(work, "joined.wav")
+        spans = join_wavs(files[:JOINED_FILES], joined_path)
+    durations = {p: float(run(["soxi", "-D", p], timeout=30, what="soxi"))
+                 for p in files + ([joined_path] if joined_path else [])}
+    long_inputs = [joined_path] if joined_path else []
+    realtime = []  # (kind, condition, path, latency, fec), the long joined calls first (they pack best first)
+    for paths in (long_inputs, gst_file_paths):
+        for c in CONDITIONS:
+            for p in paths:
+                if not args.skip_gst:
+                    realtime += [("gst", c, p, latency, fec) for latency, fec in GST_SETTINGS]
+                if not args.skip_calls:
+                    realtime.append(("call", c, p, None, None))
+    realtime_estimate = sum(durations[p] + (4.5 if kind == "call" else 3.5) for kind, _, p, _, _ in realtime) / args.jobs
+    # PESQ (2 processes): ~1 s of CPU for an 8 s output, ~6 s for a joined one (block lags, whole, per sentence).
+    joined_outputs = len(CONDITIONS) * len(long_inputs) + sum(1 for j in realtime if j[2] in long_inputs)
+    score_estimate = (len(CONDITIONS) * len(files) + len(realtime) + 5 * joined_outputs) / 2
+    log(f"plan: lab {len(CONDITIONS)} conditions x {len(files) + len(long_inputs)} files (fast); "
+        f"{sum(1 for j in realtime if j[0] == 'gst')} GStreamer and {sum(1 for j in realtime if j[0] == 'call')} "
+        f"real Hopline calls at real time, {args.jobs} at once, via {args.proxy} proxy; estimated "
+        f"{(30 + len(CONDITIONS) * len(files) * 0.8 + realtime_estimate + score_estimate) / 60:.1f} min"
         + (" + the long skew run" if args.long_skew else ""))
 
     # 1. Bare codec (the clean target's reference): libopus file to file, and hopline-bench's (info).
     bare_outputs = bare_libopus(args, files, work)
     bench_bare = bare_codec_scores(args, files, work)
 
-    # 2. Hopline, every condition and file, then PESQ.
+    # 2. The lab, every condition and file (and the joined file), then PESQ.
     hopline_runs = {c.name: [] for c in CONDITIONS}
+    joined = {"lab": {c.name: [] for c in CONDITIONS}, "call": {c.name: [] for c in CONDITIONS},
+              "gst": {c.name: [] for c in CONDITIONS}}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {pool.submit(run_hopline, args, c, p, work): (c, p) for c in CONDITIONS for p in files}
+        futures = {pool.submit(run_hopline, args, c, p, work): (c, p) for c in CONDITIONS for p in files + long_inputs}
         for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            condition, _ = futures[future]
-            hopline_runs[condition.name].append(future.result())
+            condition, path = futures[future]
+            (joined["lab"] if path == joined_path else hopline_runs)[condition.name].append(future.result())
             if count % len(files) == 0:
                 log(f"hopline: {count}/{len(futures)} runs")
 
-    # 3. GStreamer at real time, the 6 settings of a file side by side.
+    # 3. GStreamer and real calls at real time, --jobs at once.
     gst_runs = {c.name: [] for c in CONDITIONS}
-    if gst_jobs:
-        log(f"gstreamer: {len(gst_jobs)} calls of ~{statistics.fmean(durations.values()):.1f} s, "
-            f"about {gst_estimate / 60:.1f} min")
+    call_runs = {c.name: [] for c in CONDITIONS}
+    if realtime:
+        log(f"real time: {len(realtime)} calls, about {realtime_estimate / 60:.1f} min")
         done = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = {pool.submit(run_gstreamer, args, c, p, l, f, work, durations[p]): c for c, p, l, f in gst_jobs}
+            futures = {}
+            for kind, c, p, latency, fec in realtime:
+                if kind == "gst":
+                    future = pool.submit(run_gstreamer, args, c, p, latency, fec, work, durations[p])
+                else:
+                    future = pool.submit(run_call, args, c, p, work, durations[p])
+                futures[future] = (kind, c, p)
             for future in concurrent.futures.as_completed(futures):
-                gst_runs[futures[future].name].append(future.result())
+                kind, c, p = futures[future]
+                try:
+                    result = future.result()
+                except real_call.CallFailed as error:  # one failed call is reported, the rest still count
+                    log(f"call failed: {error}")
+                    result = {"file": os.path.splitext(os.path.basename(p))[0], "error": str(error), "output": None}
+                group = joined if p == joined_path else {"gst": gst_runs, "call": call_runs}
+                group[kind][c.name].append(result)
                 done += 1
-                if done % args.jobs == 0 or done == len(gst_jobs):
-                    log(f"gstreamer: {done}/{len(gst_jobs)} calls")
+                if done % args.jobs == 0 or done == len(realtime):
+                    log(f"real time: {done}/{len(realtime)} calls")
 
     # 4. PESQ for every output (2 processes: the machine has 2 cores).
     by_name = {os.path.splitext(os.path.basename(p))[0]: p for p in files}
-    jobs = [((kind, c, i), by_name[r["file"]], r["output"])
-            for kind, runs in (("hopline", hopline_runs), ("gst", gst_runs)) for c in runs for i, r in enumerate(runs[c])]
-    jobs += [(("bare", name, 0), by_name[name], output) for name, output in bare_outputs.items()]
+    groups = {"hopline": hopline_runs, "gst": gst_runs, "call": call_runs, "joined-lab": joined["lab"],
+              "joined-gst": joined["gst"], "joined-call": joined["call"]}
+    jobs = [((kind, c, i), joined_path if kind.startswith("joined") else by_name[r["file"]], r["output"],
+             spans if kind.startswith("joined") else None)
+            for kind, runs in groups.items() for c in runs for i, r in enumerate(runs[c]) if r.get("output")]
+    jobs += [(("bare", name, 0), by_name[name], output, None) for name, output in bare_outputs.items()]
     bare = {}
     log(f"pesq: scoring {len(jobs)} outputs")
     with concurrent.futures.ProcessPoolExecutor(max_workers=2) as pool:
-        for (kind, c, i), result in pool.map(score_job, jobs, chunksize=4):
+        for (kind, c, i), result in pool.map(score_job, jobs, chunksize=2):
             if kind == "bare":
                 bare[c] = result["pesq"]
                 continue
-            target = (hopline_runs if kind == "hopline" else gst_runs)[c][i]
+            target = groups[kind][c][i]
             target.update(pesq=result["pesq"], lag_ms=result["lag_ms"], correlation=result["correlation"],
                           pesq_error=result["error"])
-            if kind == "gst":
+            if kind.startswith("joined"):
+                target.update(pesq_whole=result["pesq"], pesq_segments=result.get("pesq_segments"),
+                              segment_pesq=result.get("segments"))
+            if kind in ("gst", "joined-gst"):
                 target["aligned_blocks"] = len(result["blocks"])
                 target["lag_range_ms"] = ([min(l for _, l in result["blocks"]), max(l for _, l in result["blocks"])]
                                           if result["blocks"] else None)
-                finish_gstreamer_delay(target, result["blocks"], durations[by_name[target["file"]]] * FS)
+                source = joined_path if kind == "joined-gst" else by_name[target["file"]]
+                finish_gstreamer_delay(target, result["blocks"], durations[source] * FS)
+            elif kind in ("call", "joined-call"):
+                target["lag_range_ms"] = ([min(l for _, l in result["blocks"]), max(l for _, l in result["blocks"])]
+                                          if result["blocks"] else None)
+                finish_call_delay(target, result["blocks"])
 
     # 5. Optional: the long skew drift run.
     long = None
@@ -795,23 +893,52 @@ def main():
         rtf = median(r["real_time_factor"] for runs in hopline_runs.values() for r in runs) or 20
         long = long_skew(args, files, work, rtf)
 
-    summary = aggregate(args, hopline_runs, gst_runs, bare, gst_files, bench_bare)
-    rows = targets(summary, long)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "proxy":
             "hopline impair" if args.proxy == "hopline" else "bench/impair_proxy.py",
             "hopline_files": len(files), "gst_files": 0 if args.skip_gst else len(gst_file_paths),
             "gst_file_names": sorted(gst_files), "wall_minutes": (time.monotonic() - started) / 60,
-            "loopback_stall_retries": STALL_RETRIES}
-    text = markdown(args, summary, rows, long, meta)
+            "loopback_stall_retries": STALL_RETRIES, "seed": args.seed,
+            "joined_files": [os.path.basename(p) for p in files[:JOINED_FILES]] if joined_path else [],
+            "joined_spans": spans}
+    saved = {"meta": meta, "long_skew": long, "runs": {"hopline": hopline_runs, "gstreamer": gst_runs,
+                                                        "call": call_runs, "joined": joined},
+             "bare_codec_pesq": bare, "hopline_bench_bare_pesq": bench_bare}
+    write_report(args, saved)
+    log(f"wrote {os.path.join(args.out, 'quality.md')} and quality.json in {meta['wall_minutes']:.1f} min")
+    return 0
+
+
+def write_report(args, saved):
+    """Both comparisons (issue 10's like-with-like table, issue 3's matrix) from the raw runs: printed, and
+    written to OUT/quality.md and OUT/quality.json."""
+    meta, runs = saved["meta"], saved["runs"]
+    hopline_runs, gst_runs = runs["hopline"], runs["gstreamer"]
+    call_runs = runs.get("call", {})
+    joined = runs.get("joined", {"lab": {}, "call": {}, "gst": {}})
+    gst_files = set(meta["gst_file_names"])
+    summary = aggregate(args, hopline_runs, gst_runs, saved.get("bare_codec_pesq"), gst_files,
+                        saved.get("hopline_bench_bare_pesq"))
+    rows = targets(summary, saved.get("long_skew"))
+    mark_alignment(joined["gst"])
+    names = [c.name for c in CONDITIONS]
+    comparison = quality_compare.summarise({"8s": hopline_runs, "joined": joined["lab"]},
+                                           {"8s": call_runs, "joined": joined["call"]},
+                                           {"8s": gst_runs, "joined": joined["gst"]}, gst_files, names)
+    rows10 = quality_compare.targets(comparison)
+    spans = meta.get("joined_spans") or []
+    joined_note = (f"{', '.join(meta.get('joined_files', []))} one after another "
+                   f"({spans[-1][1]:.1f} s)" if spans else "not run")
+    extra = quality_compare.markdown(comparison, rows10, meta.get("seed", args.seed), joined_note)
+    failed = [r["error"] for kind in (call_runs, joined["call"]) for c in kind for r in kind[c] if r.get("error")]
+    if failed:
+        extra += f"\n{len(failed)} real call(s) failed and are left out: {'; '.join(failed)[:600]}\n"
+    text = markdown(args, summary, rows, saved.get("long_skew"), meta, extra)
     print(text)
     with open(os.path.join(args.out, "quality.md"), "w") as handle:
         handle.write(text)
+    saved.update(conditions=summary, targets=rows, comparison=comparison, targets_issue10=rows10)
     with open(os.path.join(args.out, "quality.json"), "w") as handle:
-        json.dump({"meta": meta, "conditions": summary, "targets": rows, "long_skew": long,
-                   "runs": {"hopline": hopline_runs, "gstreamer": gst_runs},
-                   "bare_codec_pesq": bare, "hopline_bench_bare_pesq": bench_bare}, handle, indent=1)
-    log(f"wrote {os.path.join(args.out, 'quality.md')} and quality.json in {meta['wall_minutes']:.1f} min")
-    return 0
+        json.dump(saved, handle, indent=1)
 
 
 def rebuild(args):
@@ -821,20 +948,8 @@ def rebuild(args):
             saved = json.load(handle)
     except (OSError, json.JSONDecodeError) as error:
         fail(f"--from-json {args.from_json}: {error} (expected a quality.json written by this script)", 2)
-    hopline_runs, gst_runs = saved["runs"]["hopline"], saved["runs"]["gstreamer"]
-    CONDITIONS[:] = [c for c in ALL_CONDITIONS if c.name in hopline_runs]
-    meta = saved["meta"]
-    gst_files = set(meta["gst_file_names"])
-    summary = aggregate(args, hopline_runs, gst_runs, saved.get("bare_codec_pesq"), gst_files,
-                        saved.get("hopline_bench_bare_pesq"))
-    rows = targets(summary, saved.get("long_skew"))
-    text = markdown(args, summary, rows, saved.get("long_skew"), meta)
-    print(text)
-    with open(os.path.join(args.out, "quality.md"), "w") as handle:
-        handle.write(text)
-    saved.update(conditions=summary, targets=rows)
-    with open(os.path.join(args.out, "quality.json"), "w") as handle:
-        json.dump(saved, handle, indent=1)
+    CONDITIONS[:] = [c for c in ALL_CONDITIONS if c.name in saved["runs"]["hopline"]]
+    write_report(args, saved)
     return 0
 
 

@@ -8,6 +8,9 @@ import NIOPosix
 /// second model with the same spec on an independent random stream (or unimpaired when `impairReplies` is
 /// false). Delays are timers on the proxy's event loop; the loss, duplication and delay of the n-th datagram
 /// in a direction depend only on the spec, n and the arrival times, so the same seed gives the same fates.
+/// With `mediaOnly`, only RTP media datagrams (first byte 128-191, not RTCP) meet the model and count as n;
+/// everything else (handshake, signaling, SRTCP) passes at once, as in the loopback lab, so a call's n-th
+/// media packet has the fate of the lab's and of any other RTP sender's n-th packet under the same seed.
 ///
 /// Thread-safe: all work happens on one event loop; `statistics` can be read from any thread. Datagrams held
 /// for later delivery are bounded by `maxHeld`; beyond it they are dropped and counted.
@@ -35,18 +38,23 @@ public final class ImpairmentProxy: Sendable {
     /// be bound.
     public static func start(
         listen: PeerAddress, forward: PeerAddress, spec: ImpairmentSpec, impairReplies: Bool = true,
-        group: any EventLoopGroup
+        mediaOnly: Bool = false, group: any EventLoopGroup
     ) throws -> ImpairmentProxy {
-        try start(listen: listen, forward: forward, spec: spec, impairReplies: impairReplies, group: group, owned: nil)
+        try start(
+            listen: listen, forward: forward, spec: spec, impairReplies: impairReplies, mediaOnly: mediaOnly,
+            group: group, owned: nil)
     }
 
     /// Starts a proxy on a one-thread event loop group of its own, shut down by `close()`.
     public static func start(
-        listen: PeerAddress, forward: PeerAddress, spec: ImpairmentSpec, impairReplies: Bool = true
+        listen: PeerAddress, forward: PeerAddress, spec: ImpairmentSpec, impairReplies: Bool = true,
+        mediaOnly: Bool = false
     ) throws -> ImpairmentProxy {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            return try start(listen: listen, forward: forward, spec: spec, impairReplies: impairReplies, group: group, owned: group)
+            return try start(
+                listen: listen, forward: forward, spec: spec, impairReplies: impairReplies, mediaOnly: mediaOnly,
+                group: group, owned: group)
         } catch {
             try? group.syncShutdownGracefully()
             throw error
@@ -54,7 +62,7 @@ public final class ImpairmentProxy: Sendable {
     }
 
     private static func start(
-        listen: PeerAddress, forward: PeerAddress, spec: ImpairmentSpec, impairReplies: Bool,
+        listen: PeerAddress, forward: PeerAddress, spec: ImpairmentSpec, impairReplies: Bool, mediaOnly: Bool,
         group: any EventLoopGroup, owned: MultiThreadedEventLoopGroup?
     ) throws -> ImpairmentProxy {
         let loop = group.next()
@@ -64,7 +72,7 @@ public final class ImpairmentProxy: Sendable {
             NIOLoopBound(
                 ImpairmentRelay(
                     eventLoop: loop, forwardAddress: forwardSocketAddress, spec: spec, impairReplies: impairReplies,
-                    maxHeld: maxHeld, counters: counters),
+                    mediaOnly: mediaOnly, maxHeld: maxHeld, counters: counters),
                 eventLoop: loop)
         }.wait()
         let (listenChannel, listenAddress) = try bind(listen, loop: loop, relay: relay, isListeningSocket: true)

@@ -12,6 +12,8 @@ final class ImpairmentRelay {
     private var forwardModel: ImpairmentModel
     /// nil: replies pass unimpaired.
     private var replyModel: ImpairmentModel?
+    /// Only RTP media meets the models; other datagrams pass at once (see `ImpairmentProxy`).
+    private let mediaOnly: Bool
     private var client: SocketAddress?
     private var listenChannel: (any Channel)?
     private var upstreamChannel: (any Channel)?
@@ -19,8 +21,9 @@ final class ImpairmentRelay {
 
     init(
         eventLoop: any EventLoop, forwardAddress: SocketAddress, spec: ImpairmentSpec, impairReplies: Bool,
-        maxHeld: Int, counters: ImpairmentProxyCounters
+        mediaOnly: Bool = false, maxHeld: Int, counters: ImpairmentProxyCounters
     ) {
+        self.mediaOnly = mediaOnly
         self.eventLoop = eventLoop
         self.forwardAddress = forwardAddress
         self.counters = counters
@@ -42,7 +45,8 @@ final class ImpairmentRelay {
             return
         }
         client = envelope.remoteAddress
-        let fate = forwardModel.fate(ofPacketSentAt: Self.now())
+        let sent = Self.now()
+        let fate = meetsModel(envelope.data) ? forwardModel.fate(ofPacketSentAt: sent) : .delivered(at: sent)
         deliver(envelope.data, to: forwardAddress, via: upstreamChannel, fate: fate, direction: .clientToForward)
     }
 
@@ -55,8 +59,19 @@ final class ImpairmentRelay {
             return
         }
         let sent = Self.now()
-        let fate = replyModel?.fate(ofPacketSentAt: sent) ?? .delivered(at: sent)
+        var fate = PacketFate.delivered(at: sent)
+        if meetsModel(envelope.data), let drawn = replyModel?.fate(ofPacketSentAt: sent) { fate = drawn }
         deliver(envelope.data, to: client, via: listenChannel, fate: fate, direction: .forwardToClient)
+    }
+
+    /// Whether a datagram goes through the impairment: all of them, or with `mediaOnly` RTP media alone
+    /// (RFC 5761 section 4: version 2, second byte outside RTCP's 192-223).
+    private func meetsModel(_ data: ByteBuffer) -> Bool {
+        guard mediaOnly else { return true }
+        guard data.readableBytes >= 2, let first = data.getInteger(at: data.readerIndex, as: UInt8.self),
+            let second = data.getInteger(at: data.readerIndex + 1, as: UInt8.self)
+        else { return false }
+        return first >> 6 == 2 && !(192...223).contains(second)
     }
 
     private func deliver(

@@ -28,10 +28,10 @@ final class ImpairmentProxyTests: XCTestCase {
         try group?.syncShutdownGracefully()
     }
 
-    private func startProxy(_ text: String, impairReplies: Bool = true) throws -> ImpairmentProxy {
+    private func startProxy(_ text: String, impairReplies: Bool = true, mediaOnly: Bool = false) throws -> ImpairmentProxy {
         try ImpairmentProxy.start(
             listen: PeerAddress(parsing: "127.0.0.1:0"), forward: server.localAddress,
-            spec: ImpairmentSpec(parsing: text), impairReplies: impairReplies, group: group)
+            spec: ImpairmentSpec(parsing: text), impairReplies: impairReplies, mediaOnly: mediaOnly, group: group)
     }
 
     /// Waits (at most `seconds`) until `inbox` has given `count` datagrams; returns what came.
@@ -86,6 +86,50 @@ final class ImpairmentProxyTests: XCTestCase {
         XCTAssertEqual(proxy.statistics.clientToForward.received, 100)
         XCTAssertEqual(proxy.statistics.clientToForward.dropped, 100)
         XCTAssertEqual(proxy.statistics.clientToForward.forwarded, 0)
+    }
+
+    func testMediaOnlyImpairsRTPAloneAndCountsOnlyItsPackets() throws {
+        // Full loss, media only: RTP (0x80, payload type 120) is dropped both ways; a control packet (0x52:
+        // sealed signaling) and RTCP (0x80, 200: a sender report) pass untouched.
+        let proxy = try startProxy("loss=100%", mediaOnly: true)
+        defer { proxy.close() }
+        for index in 0..<5 {
+            client.send([0x80, 120, UInt8(index)], to: proxy.listenAddress)
+            client.send([0x52, 0, UInt8(index)], to: proxy.listenAddress)
+            client.send([0x80, 200, UInt8(index)], to: proxy.listenAddress)
+        }
+        let atServer = collect(serverInbox, count: 10)
+        XCTAssertEqual(atServer.count, 10)
+        XCTAssertEqual(Set(atServer.map { $0.bytes[0] }), [0x52, 0x80])
+        XCTAssertFalse(atServer.contains { $0.bytes[1] == 120 }, "an RTP media packet got through")
+        echo(atServer)
+        XCTAssertEqual(collect(clientInbox, count: 10).count, 10)
+        server.send([0x80, 120, 9], to: proxy.upstreamAddress)
+        XCTAssertTrue(collect(clientInbox, count: 1, seconds: 0.3).isEmpty)
+        XCTAssertEqual(proxy.statistics.clientToForward.dropped, 5)
+        XCTAssertEqual(proxy.statistics.clientToForward.forwarded, 10)
+    }
+
+    func testMediaOnlyGivesTheNthMediaPacketTheNthFate() throws {
+        // Control packets between media packets must not move the draws: the same media packets are lost with
+        // and without them (seeded loss of 50 %).
+        func lostMedia(withControl: Bool) throws -> [Int] {
+            let proxy = try startProxy("loss=50%,seed=3", mediaOnly: true)
+            defer { proxy.close() }
+            for index in 0..<40 {
+                if withControl { client.send([0x52, 0, 0], to: proxy.listenAddress) }
+                client.send([0x80, 120, UInt8(index)], to: proxy.listenAddress)
+            }
+            let deadline = MonotonicDeadline(seconds: 5)
+            while proxy.statistics.clientToForward.received < (withControl ? 80 : 40) && !deadline.passed { usleep(10_000) }
+            let media = collect(serverInbox, count: withControl ? 80 : 40, seconds: 1).filter { $0.bytes[0] == 0x80 }
+            let arrived = Set(media.map { Int($0.bytes[2]) })
+            return (0..<40).filter { !arrived.contains($0) }
+        }
+        let plain = try lostMedia(withControl: false)
+        XCTAssertGreaterThan(plain.count, 5)
+        XCTAssertLessThan(plain.count, 35)
+        XCTAssertEqual(try lostMedia(withControl: true), plain)
     }
 
     func testDelayHoldsEachDatagramFiftyMillisecondsEachWay() throws {

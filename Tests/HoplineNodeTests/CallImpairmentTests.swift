@@ -31,11 +31,13 @@ final class CallImpairmentTests: CLITestCase {
             Int(proxyText[$0.upperBound...].prefix { $0.isNumber })
         })
 
+        let beforeCall = Self.monotonicSeconds()
         let caller = try ChildProcess.spawn(TestSupport.hoplineBinary, [
             "call", "\(id)@127.0.0.1:\(proxyPort)", "--identity", path("c.id"), "--play", sample, "--record", path("c.wav"),
             "--duration", "5", "--stats", path("c.jsonl"), "--no-status",
         ])
         let status = caller.wait(timeout: 40)
+        let afterCall = Self.monotonicSeconds()
         let stderr = caller.collectOutput().stderr
         XCTAssertEqual(status, 0, stderr)
         let lines = try String(contentsOfFile: path("c.jsonl"), encoding: .utf8).split(whereSeparator: \.isNewline)
@@ -56,7 +58,23 @@ final class CallImpairmentTests: CLITestCase {
         let counters = samples.last?["counters"] as? [String: Any]
         XCTAssertGreaterThan(counters?["srtcpAccepted"] as? Int ?? 0, 4)
         XCTAssertEqual(counters?["srtcpForged"] as? Int, 0)
+        // The media timelines on the host's CLOCK_MONOTONIC (what make bench-quality measures mouth-to-ear
+        // with): inside the call's lifetime as this process sees it; the initiator sends from its session's
+        // start and plays its first chunk one playout period (10 ms) later.
+        let active = samples.last { $0["state"] as? String == "active" }
+        let sendStart = try XCTUnwrap(active?["sendStartMonotonicS"] as? Double)
+        let playoutStart = try XCTUnwrap(active?["playoutStartMonotonicS"] as? Double)
+        XCTAssertGreaterThan(sendStart, beforeCall)
+        XCTAssertLessThan(sendStart, afterCall)
+        XCTAssertEqual(playoutStart - sendStart, 0.010, accuracy: 1e-6)
         let result = try CallTestSupport.match(referencePath: sample, recordedPath: path("c.wav"), seconds: 3)
         XCTAssertGreaterThan(result.correlation, 0.6, "the caller heard too little of the callee")
+    }
+
+    /// This process's CLOCK_MONOTONIC, seconds (the clock the nodes' timelines are on).
+    private static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }

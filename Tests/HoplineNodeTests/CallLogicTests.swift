@@ -94,6 +94,33 @@ final class CallLogicTests: XCTestCase {
         XCTAssertEqual(try WAVReader.read(path: sink.path).audio.samples.count, 20 * 480, "streamed to the file")
     }
 
+    /// The timelines `--stats` publishes (`sendStartMonotonicS`, `playoutStartMonotonicS`) for measuring
+    /// mouth-to-ear from outside: the recording's sample 0 leaves at the first chunk's deadline, and a file's
+    /// frame 0 at the instant sending may start (a responder waits for the initiator's proof of life).
+    func testMediaSessionPublishesWhenPlayoutAndSendingStarted() throws {
+        let start = ClockInstant(nanoseconds: 5_000_000_000)
+        let session = try MediaSession(
+            settings: .init(), jitterBuffer: FixedDelayJitterBuffer(targetDelayMilliseconds: 20), playoutPeriodMilliseconds: 10,
+            cipher: StandInCipher(), source: FileAudioSource(samples: [Float](repeating: 0.25, count: 4_800)), sinks: [],
+            start: start, sending: false)
+        XCTAssertEqual(session.playoutOrigin, start.advanced(byMilliseconds: 10))
+        XCTAssertNil(session.sendOrigin)
+        var sent: [[UInt8]] = []
+        session.tick(now: start.advanced(byMilliseconds: 35)) { sent.append($0) }
+        XCTAssertTrue(sent.isEmpty, "nothing is sent before sending may start")
+        session.startSending(now: start.advanced(byMilliseconds: 37))
+        XCTAssertEqual(session.sendOrigin, start.advanced(byMilliseconds: 37))
+        session.tick(now: start.advanced(byMilliseconds: 37)) { sent.append($0) }
+        XCTAssertEqual(sent.count, 1, "frame 0 leaves at the send origin")
+        session.startSending(now: start.advanced(byMilliseconds: 80))
+        XCTAssertEqual(session.sendOrigin, start.advanced(byMilliseconds: 37), "a second start changes nothing")
+
+        let initiator = try MediaSession(
+            settings: .init(), jitterBuffer: FixedDelayJitterBuffer(targetDelayMilliseconds: 20), playoutPeriodMilliseconds: 10,
+            cipher: StandInCipher(), source: FileAudioSource(samples: []), sinks: [], start: start, sending: true)
+        XCTAssertEqual(initiator.sendOrigin, start)
+    }
+
     func testLevelMeterReportsRMSInDecibelsFullScale() {
         var meter = LevelMeter()
         XCTAssertNil(meter.take())

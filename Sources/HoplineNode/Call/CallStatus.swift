@@ -59,6 +59,12 @@ public struct CallStatus: Equatable, Sendable, Codable {
     /// When the first decoded audio of this call was played, ms after the call started (caller: message 1
     /// sent; callee: message 1 received).
     public var firstAudioMs: Double?
+    /// The media timelines on the host's CLOCK_MONOTONIC, seconds, for measuring mouth-to-ear from outside on
+    /// the same host (`make bench-quality`): when this side's first frame was sent (a `--play` file's sample i
+    /// is captured at this - one frame + i / 48 kHz) and when the first played sample left (a `--record` file's
+    /// sample s at this + s / 48 kHz).
+    public var sendStartMonotonicS: Double?
+    public var playoutStartMonotonicS: Double?
     /// The key epoch of what this side sends (sealed signaling; SRTP follows at its next packet) and of what
     /// the peer's signaling opens in: 0 is the handshake's keys, each rekey adds one.
     public var sendKeyEpoch: Int?

@@ -29,6 +29,12 @@ public final class MediaSession {
     public private(set) var inputLevel = LevelMeter()
     public private(set) var outputLevel = LevelMeter()
     public private(set) var firstPlayedAt: ClockInstant?
+    /// When the first playout chunk is due: the first sample handed to the sinks (a recording's sample 0)
+    /// leaves at this instant, sample s at this + s / 48 kHz (the chunk deadlines, however late the loop runs).
+    public let playoutOrigin: ClockInstant
+    /// When outgoing media started: the first frame's send instant (a file's frame n goes out at this + n
+    /// frames); nil until sending may start.
+    public private(set) var sendOrigin: ClockInstant?
     private var lastExpected = 0
     private var lastReceived = 0
     public private(set) var protectFailures = 0
@@ -69,6 +75,8 @@ public final class MediaSession {
         // The first frame goes out at once (a file has it ready); playout starts on the next period.
         nextFrameDue = start
         nextChunkDue = start.advanced(byNanoseconds: chunkNanoseconds)
+        playoutOrigin = nextChunkDue
+        sendOrigin = sending ? start : nil
         reports = CallReports(start: start, intervalNanoseconds: Int64(reportIntervalMilliseconds) * 1_000_000)
     }
 
@@ -77,6 +85,7 @@ public final class MediaSession {
         guard !sending else { return }
         sending = true
         nextFrameDue = now
+        sendOrigin = now
     }
 
     /// The call moved to another path: the receive side's latency may step.

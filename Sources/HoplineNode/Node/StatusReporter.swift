@@ -121,5 +121,7 @@ final class StatusReporter {
         status.mouthToEarMs = oneWay
         status.mos = EModel.meanOpinionScore(oneWayDelayMilliseconds: oneWay, lossPercent: status.lossPercent ?? 0)
         if let first = media.firstPlayedAt { status.firstAudioMs = first.milliseconds(since: call.startedAt) }
+        status.sendStartMonotonicS = media.sendOrigin?.seconds
+        status.playoutStartMonotonicS = media.playoutOrigin.seconds
     }
 }

@@ -31,6 +31,9 @@ extension Hopline {
         @Flag(name: .customLong("one-way"), help: "Impair only client -> forward; replies pass untouched.")
         var oneWay = false
 
+        @Flag(name: .customLong("media-only"), help: "Impair only RTP media; handshake, signaling and RTCP pass untouched (as in the loopback lab).")
+        var mediaOnly = false
+
         @Option(help: ArgumentHelp("Stop after this many seconds (default: run until SIGINT or SIGTERM).", valueName: "seconds"))
         var duration: Double?
 
@@ -60,12 +63,12 @@ extension Hopline {
             let proxy: ImpairmentProxy
             do {
                 proxy = try ImpairmentProxy.start(
-                    listen: listenAddress, forward: forwardAddress, spec: spec, impairReplies: !oneWay)
+                    listen: listenAddress, forward: forwardAddress, spec: spec, impairReplies: !oneWay, mediaOnly: mediaOnly)
             } catch {
                 throw CLIError("\(error)")
             }
             defer { proxy.close() }
-            let directions = oneWay ? "client->forward only" : "both directions"
+            let directions = (oneWay ? "client->forward only" : "both directions") + (mediaOnly ? ", RTP media only" : "")
             emit("listening on \(proxy.listenAddress), forwarding to \(proxy.forwardAddress) from \(proxy.upstreamAddress)")
             emit("impairment \(spec) (\(directions))")
 
