@@ -73,9 +73,12 @@ final class LiveCallDriftTests: XCTestCase {
         XCTAssertLessThan(lateMedian - earlyMedian, 20, "the speaker's delay grew (medians \(earlyMedian) -> \(lateMedian) ms)")
         XCTAssertLessThan(abs(lateMedian - earlyMedian), 40, "the speaker's delay moved")
         // The null sink runs on the same monotonic clock as the node: the measured drift is near zero, within
-        // what the callbacks' bursts (PulseAudio through ALSA takes tens of ms at a time) leave in the fit:
-        // 20-120 ppm after 40 s here.
-        XCTAssertLessThan(abs(try XCTUnwrap(drift, "no drift measured")), seconds >= 300 ? 50 : 300)
+        // what the callbacks' bursts (PulseAudio through ALSA takes tens of ms at a time) and the sink's stalls
+        // under load leave in the fit. Measured here: 20-120 ppm after 40 s in most runs, 335 once in a
+        // fresh-clone CI run on an otherwise idle machine; after 5 minutes -0.1 ppm when quiet and 133 ppm
+        // while a benchmark loaded the machine. The bounds catch an estimator that is wrong by a wide margin
+        // (a rate mix-up is thousands of ppm); the exact +-300 ppm behaviour is DriftCorrectionTests' job.
+        XCTAssertLessThan(abs(try XCTUnwrap(drift, "no drift measured")), seconds >= 300 ? 250 : 1_000)
         // At most one resync per 10 s (the pipeline's limit), for a stall of 80 ms or more.
         XCTAssertLessThanOrEqual(
             (settled.last?.speakerResyncs ?? 0) - (settled.first?.speakerResyncs ?? 0), Int(seconds / 10), "resyncs")
