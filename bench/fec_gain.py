@@ -26,18 +26,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from quality_matrix import ALL_CONDITIONS  # noqa: E402
-from red_compare import join, score  # noqa: E402
-import subprocess  # noqa: E402
+from red_compare import join, run_lab, score  # noqa: E402
 
 MODES = [("PLC only", ["--no-fec", "--no-red"]), ("FEC", ["--fec", "--no-red"]), ("FEC + RED", ["--fec", "--red"])]
-
-
-def run_lab(hopline, source, output, spec, flags):
-    command = [hopline, "loopback", "--in", source, "--out", output, "--fast", "--impair", spec, "--json"] + flags
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)}: {result.stderr.strip()}")
-    return json.loads(result.stdout)
 
 
 def gstreamer_gains(path, condition):

@@ -47,9 +47,9 @@ def join(files, path):
     return spans
 
 
-def run_lab(hopline, source, output, spec, red):
-    command = [hopline, "loopback", "--in", source, "--out", output, "--fast", "--impair", spec, "--json",
-               "--red" if red else "--no-red"]
+def run_lab(hopline, source, output, spec, flags):
+    """`hopline loopback --fast --impair SPEC --json` plus `flags`; its JSON report."""
+    command = [hopline, "loopback", "--in", source, "--out", output, "--fast", "--impair", spec, "--json"] + flags
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)}: {result.stderr.strip()}")
@@ -91,14 +91,14 @@ def main():
             short, delays, overhead, recovered, lost = [], [], [], [], []
             for name in files:
                 output = os.path.join(out, f"{os.path.basename(name)}.{seed}.{int(red)}.wav")
-                report = run_lab(args.hopline, name, output, spec, red)
+                report = run_lab(args.hopline, name, output, spec, ["--red" if red else "--no-red"])
                 short.append(score(name, output))
                 delays.append(report["endToEndLatencyMs"]["mean"])
                 overhead.append(report["red"]["overheadPercent"])
                 recovered.append(report["red"]["framesRecovered"])
                 lost.append(report["frames"]["lost"])
             output = os.path.join(out, f"joined.{seed}.{int(red)}.wav")
-            report = run_lab(args.hopline, joined, output, spec, red)
+            report = run_lab(args.hopline, joined, output, spec, ["--red" if red else "--no-red"])
             long = score(joined, output, spans)
             rows[(seed, red)] = {
                 "pesq8s": statistics.mean(short), "pesqLong": long, "delay8s": statistics.mean(delays),

@@ -37,14 +37,8 @@ public struct EchoDelayEstimator: Sendable {
     /// The least mean square (full scale 1) both windows need: below it the far end is silent.
     public let minimumPower: Double
 
-    private var reference: [Float]
-    private var referenceCount = 0
-    private var referenceSum: Float = 0
-    private var referencePhase = 0
-    private var microphone: [Float]
-    private var microphoneCount = 0
-    private var microphoneSum: Float = 0
-    private var microphonePhase = 0
+    private var reference: DecimatedHistory
+    private var microphone: DecimatedHistory
     private var micScratch: [Float]
     private var refScratch: [Float]
 
@@ -61,39 +55,17 @@ public struct EchoDelayEstimator: Sendable {
         maximumLag = max(1, Int(maximumLagSeconds * lowRate))
         self.minimumCorrelation = minimumCorrelation
         self.minimumPower = minimumPower
-        reference = [Float](repeating: 0, count: window + maximumLag)
-        microphone = [Float](repeating: 0, count: window)
+        reference = DecimatedHistory(decimation: factor, capacity: window + maximumLag)
+        microphone = DecimatedHistory(decimation: factor, capacity: window)
         micScratch = [Float](repeating: 0, count: window)
         refScratch = [Float](repeating: 0, count: window + maximumLag)
     }
 
     /// Appends far-end samples exactly as they went to the speaker.
-    public mutating func addReference(_ samples: UnsafeBufferPointer<Float>) {
-        for sample in samples {
-            referenceSum += sample
-            referencePhase += 1
-            if referencePhase == decimation {
-                reference[referenceCount % reference.count] = referenceSum / Float(decimation)
-                referenceCount += 1
-                referenceSum = 0
-                referencePhase = 0
-            }
-        }
-    }
+    public mutating func addReference(_ samples: UnsafeBufferPointer<Float>) { reference.append(samples) }
 
     /// Appends microphone samples as they were captured.
-    public mutating func addMicrophone(_ samples: UnsafeBufferPointer<Float>) {
-        for sample in samples {
-            microphoneSum += sample
-            microphonePhase += 1
-            if microphonePhase == decimation {
-                microphone[microphoneCount % microphone.count] = microphoneSum / Float(decimation)
-                microphoneCount += 1
-                microphoneSum = 0
-                microphonePhase = 0
-            }
-        }
-    }
+    public mutating func addMicrophone(_ samples: UnsafeBufferPointer<Float>) { microphone.append(samples) }
 
     /// The best match of the newest `window` of microphone in the reference, or nil when there is not yet that
     /// much of both, either side is too quiet, or no lag correlates by `minimumCorrelation`.
@@ -102,19 +74,20 @@ public struct EchoDelayEstimator: Sendable {
     /// `searchRadius` (full-rate samples, with `comparedWith`): search only lags that close to the compared
     /// offset (tracking a known echo costs a fraction of a full search).
     public mutating func estimate(comparedWith compared: Int? = nil, searchRadius: Int? = nil) -> Estimate? {
+        let microphoneCount = microphone.count, referenceCount = reference.count
         guard microphoneCount >= window, referenceCount >= window else { return nil }
         let micStart = microphoneCount - window
         // Offsets from the newest possible (the reference window ending at the newest reference) back by
         // maximumLag, never before the oldest reference kept.
         let newest = referenceCount - microphoneCount
-        let oldestKept = max(0, referenceCount - reference.count)
+        let oldestKept = max(0, referenceCount - reference.capacity)
         let lags = min(maximumLag, micStart + newest - oldestKept + 1)
         guard lags > 0 else { return nil }
         // Unroll both rings into straight copies: the search below then walks plain memory.
         let span = window + lags - 1
         let refFirst = micStart + newest - (lags - 1)
-        for index in 0..<window { micScratch[index] = microphone[(micStart + index) % microphone.count] }
-        for index in 0..<span { refScratch[index] = reference[(refFirst + index) % reference.count] }
+        for index in 0..<window { micScratch[index] = microphone[micStart + index] }
+        for index in 0..<span { refScratch[index] = reference[refFirst + index] }
         let window = window
         return micScratch.withUnsafeBufferPointer { micBuffer in
             refScratch.withUnsafeBufferPointer { refBuffer in
@@ -177,4 +150,39 @@ public struct EchoDelayEstimator: Sendable {
             }
         }
     }
+}
+
+/// One stream of `EchoDelayEstimator`: full-rate samples averaged over `decimation` (a box filter), the last
+/// `capacity` averages kept in a ring, indexed by their position in the stream since the first sample.
+private struct DecimatedHistory: Sendable {
+    let decimation: Int
+    /// Low-rate samples made so far.
+    private(set) var count = 0
+    private var ring: [Float]
+    private var sum: Float = 0
+    private var phase = 0
+
+    init(decimation: Int, capacity: Int) {
+        self.decimation = decimation
+        ring = [Float](repeating: 0, count: capacity)
+    }
+
+    /// How many low-rate samples are kept.
+    var capacity: Int { ring.count }
+
+    mutating func append(_ samples: UnsafeBufferPointer<Float>) {
+        for sample in samples {
+            sum += sample
+            phase += 1
+            if phase == decimation {
+                ring[count % ring.count] = sum / Float(decimation)
+                count += 1
+                sum = 0
+                phase = 0
+            }
+        }
+    }
+
+    /// Low-rate sample `index` of the stream (one of the last `capacity`).
+    subscript(index: Int) -> Float { ring[index % ring.count] }
 }
